@@ -1,0 +1,3 @@
+"""Boundary: a users/authentication API service whose operational behaviour is first-class."""
+
+__version__ = "1.0.0"

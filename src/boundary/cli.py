@@ -1,0 +1,135 @@
+"""The `boundary` command line (entry): parse, call the shell, map outcomes to exit codes.
+
+Exit codes (§2): 0 success, 1 runtime failure, 2 usage or configuration error with a
+one-line message naming the problem.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from boundary import __version__
+
+app = typer.Typer(
+    name="boundary",
+    help="Boundary: users/authentication API service.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+config_app = typer.Typer(help="Inspect and validate configuration.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+EnvOpt = Annotated[
+    str | None, typer.Option("--env", help="dev|test|prod (default: $ENV, else dev)")
+]
+ConfigDirOpt = Annotated[
+    Path | None, typer.Option("--config-dir", help="default: $BOUNDARY_CONFIG_DIR, else config/")
+]
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print one line to stderr and exit."""
+    typer.echo(f"boundary: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def load(env: str | None, config_dir: Path | None, overrides: dict[str, object] | None = None):  # type: ignore[no-untyped-def]
+    """Load configuration or exit 2 with the error's one-line message."""
+    from boundary.config.shell import ConfigError, load_config
+
+    try:
+        return load_config(env=env, config_dir=config_dir, overrides=overrides or {})
+    except ConfigError as exc:
+        fail(f"configuration error: {exc}")
+
+
+@app.command()
+def serve(
+    env: EnvOpt = None,
+    host: Annotated[str | None, typer.Option(help="API listener host")] = None,
+    port: Annotated[int | None, typer.Option(help="API listener port")] = None,
+    ops_port: Annotated[int | None, typer.Option("--ops-port", help="ops listener port")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="worker processes")] = None,
+    config_dir: ConfigDirOpt = None,
+) -> None:
+    """Run the API listener and the ops listener until SIGTERM/SIGINT."""
+    flags = {"http.host": host, "http.port": port, "ops.port": ops_port, "http.workers": workers}
+    loaded = load(env, config_dir, {k: v for k, v in flags.items() if v is not None})
+    from boundary.serve import serve as run_serve
+
+    raise typer.Exit(run_serve(loaded))
+
+
+@config_app.command("check")
+def config_check(env: EnvOpt = None, config_dir: ConfigDirOpt = None) -> None:
+    """Load and validate the configuration of the selected environment (exit 0 or 2)."""
+    loaded = load(env, config_dir)
+    for warning in loaded.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    typer.echo(f"configuration ok: environment {loaded.settings.environment}")
+
+
+@config_app.command("show")
+def config_show(env: EnvOpt = None, config_dir: ConfigDirOpt = None) -> None:
+    """Print the effective configuration: key, value, source; secrets redacted."""
+    from boundary.config.shell import show_lines
+
+    loaded = load(env, config_dir)
+    for line in show_lines(loaded):
+        typer.echo(line)
+
+
+@app.command()
+def health(
+    url: Annotated[str | None, typer.Option(help="full URL to probe")] = None,
+    timeout: Annotated[float, typer.Option(help="seconds")] = 3.0,
+) -> None:
+    """Probe readiness (default: the local ops listener); exit 0 when ready, 1 otherwise."""
+    target = url or _default_health_url()
+    try:
+        with urllib.request.urlopen(target, timeout=timeout) as response:  # noqa: S310
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    except (OSError, ValueError) as exc:
+        fail(f"health: {target}: {getattr(exc, 'reason', exc)}", code=1)
+    typer.echo(f"{target}: {status}")
+    raise typer.Exit(0 if status == 200 else 1)
+
+
+def _default_health_url() -> str:
+    from boundary.config.shell import ConfigError, load_config
+
+    try:
+        port = load_config().settings.ops.port
+    except ConfigError:
+        port = 9203
+    return f"http://127.0.0.1:{port}/health/ready"
+
+
+@app.command()
+def secret() -> None:
+    """Print a new 64-character hex secret (for JWT_SECRET, SESSION_SECRET)."""
+    typer.echo(secrets.token_hex(32))
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(1)

@@ -1,0 +1,299 @@
+"""Configuration model (shell side): the typed, frozen settings every component receives.
+
+Pydantic validates and coerces; the coercion rules themselves (lists from env strings,
+booleans, level names, durations) are pure helpers in ``core`` and ``kernel.durations`` so the
+same spelling is accepted wherever a value comes from. Defaults that differ per environment are
+filled in by ``Settings`` itself, so ``Settings(environment="test", …)`` is complete on its own.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+
+from boundary.config import core
+from boundary.kernel import durations
+
+
+def _duration(value: object) -> float:
+    """Seconds from Go syntax or a bare number; the message never repeats the input."""
+    if isinstance(value, str | int | float):
+        try:
+            return durations.parse_duration(value)
+        except ValueError:
+            pass
+    raise ValueError(durations.EXPECTED)
+
+
+def _check_networks(values: list[str]) -> list[str]:
+    """``values`` if each is an IP address or a CIDR network."""
+    for value in values:
+        try:
+            ipaddress.ip_network(value.strip(), strict=False)
+        except ValueError:
+            raise ValueError(f"expected IP addresses or CIDR networks ({value!r} is not)") from None
+    return values
+
+
+_RATE = re.compile(r"\d+\s*(?:/|\s+per\s+)\s*(?:\d+\s*)?(?:second|minute|hour|day|month|year)s?")
+_DATABASE_URL = re.compile(r"(?:sqlite|postgresql|postgres|mysql)(?:\+\w+)?://.+", re.DOTALL)
+
+
+def _check_rate(value: str) -> str:
+    """``value`` if the rate limiter can read it (``100/minute``, ``5/15minutes``)."""
+    if not _RATE.fullmatch(value.strip()):
+        raise ValueError("expected a rate like 100/minute or 5/15minutes")
+    return value
+
+
+def _check_database_url(value: str) -> str:
+    """``value`` if its scheme selects a supported database, so a typo fails at start-up."""
+    if not _DATABASE_URL.fullmatch(value.strip()):
+        raise ValueError("expected a sqlite:///path, postgresql://… or mysql://… URL")
+    return value
+
+
+def _optional_bool(value: object) -> bool | None:
+    """``None`` (automatic) for a missing or blank value, else a boolean."""
+    return None if core.blank_to_none(value) is None else core.parse_bool(value)
+
+
+def _names(value: object) -> object:
+    """A list of lowercase names from a list, a single name or a comma-separated string."""
+    return core.lowercase(core.split_list(value))
+
+
+Duration = Annotated[float, BeforeValidator(_duration)]
+Flag = Annotated[bool, BeforeValidator(core.parse_bool)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+Rate = Annotated[str, AfterValidator(_check_rate)]
+OptionalText = Annotated[str | None, BeforeValidator(core.blank_to_none)]
+OptionalSecret = Annotated[SecretStr | None, BeforeValidator(core.blank_to_none)]
+Level = Literal["trace", "debug", "info", "warn", "error", "fatal"]
+Provider = Literal["none", "datadog-statsd", "prometheus"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class HttpSettings(_Section):
+    """The API listener and the headers it adds to every response."""
+
+    host: str = "0.0.0.0"
+    port: Port = 3000
+    workers: Annotated[int, Field(ge=1)] = 1
+    max_body_bytes: Annotated[int, Field(gt=0)] = 1_048_576
+    trusted_proxies: Annotated[
+        list[str], BeforeValidator(core.split_list), AfterValidator(_check_networks)
+    ] = []
+    docs_enabled: Annotated[bool | None, BeforeValidator(_optional_bool)] = None
+    content_security_policy: str = "default-src 'none'; frame-ancestors 'none'"
+    strict_transport_security: str = "max-age=31536000; includeSubDomains"
+    x_xss_protection: str = "1; mode=block"
+    referrer_policy: str = "no-referrer"
+
+
+class OpsSettings(_Section):
+    """The ops listener (health, metrics) and the shutdown timeline, in seconds."""
+
+    enabled: Flag = True
+    host: str = "0.0.0.0"
+    port: Port = 9203
+    graceful_shutdown_wait_duration: Duration = 0.0
+    shutdown_timeout: Duration = 30.0
+    termination_grace_period: Duration = 60.0
+    health_check_interval: Duration = 1.0
+    health_check_timeout: Duration = 2.0
+    loop_stall_threshold: Duration = 2.0
+    liveness_stall_threshold: Duration = 30.0
+
+
+class DatabaseSettings(_Section):
+    """Where the data lives; ``url`` has no default in prod (see ``Settings``)."""
+
+    url: Annotated[str, AfterValidator(_check_database_url)]
+    pool_size: Annotated[int, Field(ge=1)] = 10
+    pool_timeout_ms: Annotated[int, Field(ge=1)] = 30_000
+    auto_migrate: Flag = False
+    migrations_dir: str = "migrations"
+
+
+class SecuritySettings(_Section):
+    """Signing secrets (dev/test defaults only) and token/session/lockout timing."""
+
+    jwt_secret: SecretStr
+    jwt_previous_secrets: Annotated[list[SecretStr], BeforeValidator(core.split_list)] = []
+    session_secret: SecretStr
+    access_token_ttl: Duration = 15 * 60.0
+    session_ttl: Duration = 168 * 3600.0
+    lockout_threshold: Annotated[int, Field(ge=1)] = 10
+    lockout_duration: Duration = 15 * 60.0
+
+
+class LoggingSettings(_Section):
+    """Level (stored lowercase, ``warning`` read as ``warn``) and line format."""
+
+    level: Annotated[Level, BeforeValidator(core.normalize_level)] = "info"
+    format: Annotated[Literal["console", "json"], BeforeValidator(core.lowercase)] = "console"
+
+
+class MetricsSettings(_Section):
+    """Metric back-ends; DogStatsD fields follow the guide's DATADOG_* variables."""
+
+    providers: Annotated[list[Provider], BeforeValidator(_names)] = ["prometheus"]
+    statsd_host: str = "localhost"
+    statsd_port: Port = 8125
+    service: str = "boundary-api"
+    environment: OptionalText = None
+    datadog_api_key: OptionalSecret = None
+
+
+class RateLimitSettings(_Section):
+    """Limits per client IP (public, login failures) and per user (authenticated)."""
+
+    enabled: Flag = True
+    storage_url: str = "memory://"
+    public: Rate = "100/minute"
+    authenticated: Rate = "1000/minute"
+    login_failures: Rate = "5/15minutes"
+
+
+class ErrorReportingSettings(_Section):
+    """Sentry; off while ``dsn`` is unset."""
+
+    dsn: OptionalSecret = None
+    environment: OptionalText = None
+    release: str = "unknown"
+    traces_sample_rate: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+
+
+class Settings(_Section):
+    """The whole configuration; build it with ``load_config`` or directly in tests."""
+
+    environment: Literal["dev", "test", "prod"] = "dev"
+    name: str = "Boundary API"
+    http: HttpSettings = HttpSettings()
+    ops: OpsSettings = OpsSettings()
+    database: DatabaseSettings
+    security: SecuritySettings
+    logging: LoggingSettings = LoggingSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    rate_limit: RateLimitSettings = RateLimitSettings()
+    error_reporting: ErrorReportingSettings = ErrorReportingSettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _environment_defaults(cls, data: object) -> object:
+        return with_environment_defaults(data) if isinstance(data, Mapping) else data
+
+    @property
+    def docs_on(self) -> bool:
+        """Whether ``/docs`` and ``/openapi.json`` are served: as configured, else not in prod."""
+        enabled = self.http.docs_enabled
+        return self.environment != "prod" if enabled is None else enabled
+
+
+_DEV_ONLY: Mapping[str, object] = {
+    "security.jwt_secret": core.DEV_JWT_SECRET,
+    "security.session_secret": core.DEV_SESSION_SECRET,
+}
+_ENVIRONMENT_DEFAULTS: Mapping[str, Mapping[str, object]] = MappingProxyType(
+    {
+        "dev": {
+            **_DEV_ONLY,
+            "database.url": "sqlite:///var/boundary.db",
+            "database.auto_migrate": True,
+        },
+        "test": {**_DEV_ONLY, "database.url": "sqlite:///:memory:"},
+        "prod": {"logging.format": "json"},
+    }
+)
+
+
+def environment_defaults(environment: str) -> dict[str, object]:
+    """Flat defaults that differ per environment.
+
+    prod has no database URL and no secrets: their absence is refused (``core.prod_refusals``)
+    rather than silently filled with dev values.
+    """
+    return dict(_ENVIRONMENT_DEFAULTS[environment])
+
+
+def with_environment_defaults(data: Mapping[str, object]) -> dict[str, object]:
+    """Nested settings input with the environment's defaults filled in where absent."""
+    environment = core.normalize_environment(data.get("environment", "dev"))
+    if environment is None:
+        return dict(data)  # the Literal field reports the bad environment
+    result: dict[str, object] = {**data, "environment": environment}
+    for key, value in environment_defaults(environment).items():
+        section, field = key.split(".")
+        table = result.get(section, {})
+        if isinstance(table, Mapping) and field not in table:
+            result[section] = {**table, field: value}
+    return result
+
+
+SECTIONS: Mapping[str, type[BaseModel]] = MappingProxyType(
+    {
+        "http": HttpSettings,
+        "ops": OpsSettings,
+        "database": DatabaseSettings,
+        "security": SecuritySettings,
+        "logging": LoggingSettings,
+        "metrics": MetricsSettings,
+        "rate_limit": RateLimitSettings,
+        "error_reporting": ErrorReportingSettings,
+    }
+)
+"""Section name → its model, in the order ``config show`` lists them."""
+
+
+def known_keys() -> dict[str, tuple[str, ...]]:
+    """Section → field names in model order; ``settings`` holds the top-level scalar fields."""
+    top = tuple(name for name in Settings.model_fields if name not in SECTIONS)
+    return {"settings": top} | {name: tuple(m.model_fields) for name, m in SECTIONS.items()}
+
+
+def _keys_where(test: Callable[[FieldInfo], bool]) -> frozenset[str]:
+    return frozenset(
+        f"{section}.{name}"
+        for section, model in SECTIONS.items()
+        for name, info in model.model_fields.items()
+        if test(info)
+    )
+
+
+SECRET_KEYS = _keys_where(lambda info: "SecretStr" in str(info.annotation))
+"""Keys whose values are never shown or echoed."""
+DURATION_KEYS = _keys_where(
+    lambda info: any(getattr(m, "func", None) is _duration for m in info.metadata)
+)
+"""Keys holding seconds that ``config show`` prints Go-style."""
+
+
+def model_input(flat: Mapping[str, object]) -> dict[str, object]:
+    """Flat keys as the model's nested input; ``settings.*`` keys become top-level fields."""
+    top: dict[str, object] = {}
+    sections: dict[str, dict[str, object]] = {}
+    for key, value in flat.items():
+        section, field = key.split(".", 1)
+        if section == "settings":
+            top[field] = value
+        else:
+            sections.setdefault(section, {})[field] = value
+    return {**top, **sections}

@@ -1,0 +1,52 @@
+"""The API listener's app factory (shell): FastAPI routers behind the HTTP edge middleware."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI
+
+from boundary.http.edge import SecurityHeaderValues, wrap_edge
+from boundary.http.errors import install_error_handlers
+from boundary.observability.logging import Logger, get_logger
+
+if TYPE_CHECKING:
+    from boundary.config.model import Settings
+    from boundary.system import System
+
+
+def create_api_app(system: System) -> Any:
+    """FastAPI with health, every registered router and the error handlers, wrapped in the edge."""
+    from boundary.ops.shell import api_routes
+
+    settings = system.settings
+    docs = settings.docs_on
+    app = FastAPI(
+        title=settings.name,
+        version=system.version,
+        docs_url="/docs" if docs else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    app.state.system = system
+    install_error_handlers(app, get_logger("boundary.http.errors"))
+    app.include_router(api_routes.router)
+    for router in system.routers:
+        app.include_router(router)
+    if settings.environment == "test":
+        from boundary.http import test_routes
+
+        app.include_router(test_routes.router)
+    return wrap_for_listener(app, settings, get_logger("boundary.http.access"))
+
+
+def wrap_for_listener(app: Any, settings: Settings, access_logger: Logger) -> Any:
+    """Correlation id, access log, security headers and body limit around any ASGI app."""
+    http = settings.http
+    headers = SecurityHeaderValues(
+        csp=http.content_security_policy,
+        hsts=http.strict_transport_security,
+        x_xss_protection=http.x_xss_protection,
+        referrer_policy=http.referrer_policy,
+    )
+    return wrap_edge(app, max_body_bytes=http.max_body_bytes, headers=headers, logger=access_logger)

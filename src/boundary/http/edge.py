@@ -1,0 +1,44 @@
+"""HTTP shell: the edge — the middleware every API request passes, in one fixed order.
+
+    correlation → access log → security headers → unhandled errors → body limit → app
+
+Outermost first. The correlation id exists before anything can answer, so every response and
+log line carries it; the access log sees the final status of everything inside it, including
+the edge's own 400/413/500; security headers and `Cache-Control` land on those too; the
+unhandled-error layer turns an exception escaping the app into a 500 problem (or drops it
+once FastAPI already answered) so nothing reaches the server; the body limit sits closest to
+the app so it can cut off the app's reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.types import ASGIApp
+
+from boundary.http.errors import EventLogger, UnhandledErrorMiddleware
+from boundary.http.middleware.access_log import AccessLogMiddleware
+from boundary.http.middleware.body_limit import BodyLimitMiddleware
+from boundary.http.middleware.correlation import CorrelationIdMiddleware, new_correlation_id
+from boundary.http.middleware.security_headers import (
+    SecurityHeadersMiddleware,
+    SecurityHeaderValues,
+)
+
+__all__ = ["SecurityHeaderValues", "wrap_edge"]
+
+
+def wrap_edge(
+    app: ASGIApp,
+    *,
+    max_body_bytes: int,
+    headers: SecurityHeaderValues,
+    logger: EventLogger,
+    new_id: Callable[[], str] | None = None,
+) -> ASGIApp:
+    """`app` wrapped in the edge layers; `new_id` defaults to 32 random hex characters."""
+    wrapped: ASGIApp = BodyLimitMiddleware(app, max_body_bytes=max_body_bytes)
+    wrapped = UnhandledErrorMiddleware(wrapped, logger=logger)
+    wrapped = SecurityHeadersMiddleware(wrapped, values=headers)
+    wrapped = AccessLogMiddleware(wrapped, logger=logger)
+    return CorrelationIdMiddleware(wrapped, new_id=new_id or new_correlation_id)

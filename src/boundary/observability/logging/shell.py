@@ -1,0 +1,344 @@
+"""Logging set-up and the objects that write lines (imperative shell).
+
+Owns the process-wide state: structlog's global configuration, the stdlib root logger and the
+one output stream. Every event, from `get_logger` loggers, from `structlog.get_logger` and from
+stdlib loggers (uvicorn, asyncio, sqlalchemy, …), is shaped by `core.build_record` and written
+as one line by one `_LineWriter`, so the process prints one format only.
+
+Hot path: a disabled level is a method that returns at once (structlog's
+`make_filtering_bound_logger` idea, extended with trace and fatal); an enabled one costs a
+context copy, one contextvars merge, one pass over the fields and one orjson call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import os
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Final, Protocol, TextIO
+
+import orjson
+import structlog
+from structlog.contextvars import merge_contextvars
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+from boundary.observability.logging import core
+
+__all__ = ["Logger", "configure_logging", "get_logger", "reset_logging"]
+
+# Loggers that uvicorn gives handlers of their own; they must print through ours instead.
+_TAKEN_OVER: Final = ("uvicorn", "uvicorn.error", "uvicorn.access")
+# Attributes every LogRecord has; anything else on a record came in through `extra=`.
+_RECORD_ATTRIBUTES: Final = frozenset(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",  # uvicorn's ANSI-coloured copy of the message
+}
+
+
+class Logger(Protocol):
+    """What `get_logger` returns. `msg` is the message; keyword arguments become fields."""
+
+    def trace(self, msg: str, /, **fields: Any) -> None: ...
+    def debug(self, msg: str, /, **fields: Any) -> None: ...
+    def info(self, msg: str, /, **fields: Any) -> None: ...
+    def warn(self, msg: str, /, **fields: Any) -> None: ...
+    def warning(self, msg: str, /, **fields: Any) -> None: ...
+    def error(self, msg: str, /, **fields: Any) -> None: ...
+    def fatal(self, msg: str, /, **fields: Any) -> None: ...
+    def exception(self, msg: str, /, **fields: Any) -> None: ...
+    def bind(self, **fields: Any) -> Logger: ...
+
+
+class _LineWriter:
+    """The one place lines are written: each line whole, in one write, under one lock."""
+
+    __slots__ = ("_lock", "_stream")
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self._stream = stream  # None: whatever sys.stdout is at the time of writing
+        self._lock = threading.Lock()
+
+    def write(self, line: str) -> None:
+        stream = sys.stdout if self._stream is None else self._stream
+        data = line + "\n"
+        with self._lock, contextlib.suppress(OSError, ValueError):
+            # A closed or broken stdout must not turn a log call into a failed request.
+            stream.write(data)
+            stream.flush()
+
+    def reinit_lock(self) -> None:
+        """A fresh lock for a forked child (the parent's may have been held at fork time)."""
+        self._lock = threading.Lock()
+
+    # structlog calls the wrapped logger's method named after the level.
+    trace = debug = info = warn = error = fatal = write
+
+
+class _Pipeline:
+    """One configuration: level, format, service name and writer, and what they render."""
+
+    def __init__(self, *, min_level: int, fmt: str, service: str, stream: TextIO | None) -> None:
+        self.min_level = min_level
+        self.service = service
+        self.writer = _LineWriter(stream)
+        self.wrapper_class = _wrapper_class(min_level)
+        self.processors: list[Processor] = [merge_contextvars, self.process]
+        json_format = fmt == "json"
+        self._timestamp = core.json_timestamp if json_format else core.console_timestamp
+        self._serialise = _to_json if json_format else core.render_console
+
+    def render(
+        self, level: str, event: Mapping[str, Any], now: datetime, error: core.ErrorInfo | None
+    ) -> str:
+        """The line for one event."""
+        record = core.build_record(
+            event, level=level, timestamp=self._timestamp(now), service=self.service, error=error
+        )
+        return self._serialise(record)
+
+    def process(self, _logger: WrappedLogger, method_name: str, event_dict: EventDict) -> str:
+        """structlog's last processor: the event dict becomes the finished line."""
+        error = _error_info(event_dict.pop("exc_info", None))
+        return self.render(core.level_name(method_name), event_dict, datetime.now(UTC), error)
+
+    def wrap(self, context: Mapping[str, Any]) -> Any:
+        """A structlog bound logger writing through this pipeline, carrying `context`."""
+        return self.wrapper_class(self.writer, processors=self.processors, context=dict(context))
+
+    def logger_factory(self, *_args: Any) -> _LineWriter:
+        return self.writer
+
+
+class _StdlibBridge(logging.Handler):
+    """The root logger's only handler: stdlib records rendered like structlog events."""
+
+    def __init__(self, pipeline: _Pipeline) -> None:
+        super().__init__(level=pipeline.min_level)
+        self._pipeline = pipeline
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            event: dict[str, Any] = {"event": record.getMessage(), "logger": record.name}
+            for key, value in vars(record).items():
+                if key not in _RECORD_ATTRIBUTES:
+                    event.setdefault(key, value)
+            merge_contextvars(None, "", event)
+            level = core.level_for_number(record.levelno)
+            now = datetime.fromtimestamp(record.created, UTC)
+            line = self._pipeline.render(level, event, now, _error_info(record.exc_info))
+            self._pipeline.writer.write(line)
+        except Exception:
+            self.handleError(record)
+
+
+class _State:
+    """The process-wide configuration; `generation` changes whenever it does."""
+
+    __slots__ = ("generation", "pipeline")
+
+    def __init__(self) -> None:
+        self.generation = 0
+        self.pipeline: _Pipeline | None = None
+
+    def active(self) -> _Pipeline:
+        """The configured pipeline, or the default one (info, console, stdout) before that."""
+        pipeline = self.pipeline
+        if pipeline is None:
+            pipeline = _Pipeline(
+                min_level=core.LEVELS["info"], fmt="console", service="boundary-api", stream=None
+            )
+            self.pipeline = pipeline
+        return pipeline
+
+    def install(self, pipeline: _Pipeline | None) -> None:
+        self.pipeline = pipeline
+        self.generation += 1  # after the pipeline: a logger seeing it sees the new pipeline
+
+
+_state = _State()
+
+
+class _BoundaryLogger:
+    """A `Logger` that keeps working across re-configuration.
+
+    structlog's cached loggers keep the configuration of their first use; these rebuild their
+    cached bound logger when the configuration generation changes, so module-level loggers
+    follow `configure_logging` and `reset_logging` (tests, child processes).
+    """
+
+    __slots__ = ("_cached", "_context")
+
+    def __init__(self, context: dict[str, Any]) -> None:
+        self._context = context
+        self._cached: tuple[int, Any] = (-1, None)
+
+    def _target(self) -> Any:
+        generation, bound = self._cached
+        if generation != _state.generation:
+            generation = _state.generation  # read before the pipeline: a race only rebuilds
+            bound = _state.active().wrap(self._context)
+            self._cached = (generation, bound)
+        return bound
+
+    def trace(self, msg: str, /, **fields: Any) -> None:
+        self._target().trace(msg, **fields)
+
+    def debug(self, msg: str, /, **fields: Any) -> None:
+        self._target().debug(msg, **fields)
+
+    def info(self, msg: str, /, **fields: Any) -> None:
+        self._target().info(msg, **fields)
+
+    def warn(self, msg: str, /, **fields: Any) -> None:
+        self._target().warn(msg, **fields)
+
+    def warning(self, msg: str, /, **fields: Any) -> None:
+        self._target().warn(msg, **fields)
+
+    def error(self, msg: str, /, **fields: Any) -> None:
+        self._target().error(msg, **fields)
+
+    def fatal(self, msg: str, /, **fields: Any) -> None:
+        self._target().fatal(msg, **fields)
+
+    def exception(self, msg: str, /, **fields: Any) -> None:
+        self._target().exception(msg, **fields)
+
+    def bind(self, **fields: Any) -> Logger:
+        return _BoundaryLogger({**self._context, **fields})
+
+    def __repr__(self) -> str:
+        return f"<Logger {self._context!r}>"
+
+
+def configure_logging(
+    *,
+    level: str = "info",
+    fmt: str = "console",
+    service: str = "boundary-api",
+    stream: TextIO | None = None,
+) -> None:
+    """Route structlog and stdlib logging through one renderer; safe to call again.
+
+    `level` and `fmt` are validated (any case; `warning` means warn) before anything changes.
+    """
+    pipeline = _Pipeline(
+        min_level=core.parse_level(level),
+        fmt=core.parse_format(fmt),
+        service=service,
+        stream=stream,
+    )
+    structlog.configure(
+        processors=pipeline.processors,
+        wrapper_class=pipeline.wrapper_class,
+        context_class=dict,
+        logger_factory=pipeline.logger_factory,
+        cache_logger_on_first_use=True,
+    )
+    _route_stdlib(pipeline)
+    _state.install(pipeline)
+
+
+def get_logger(name: str) -> Logger:
+    """A logger whose events carry `logger=name`; usable before `configure_logging`."""
+    return _BoundaryLogger({"logger": name})
+
+
+def reset_logging() -> None:
+    """Back to the unconfigured state: structlog defaults, stdlib root without our handler."""
+    structlog.reset_defaults()
+    root = logging.getLogger()
+    for handler in root.handlers[:]:
+        if isinstance(handler, _StdlibBridge):
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(logging.WARNING)
+    logging.captureWarnings(False)
+    _state.install(None)
+
+
+def _route_stdlib(pipeline: _Pipeline) -> None:
+    """Make the root logger's one handler ours and let uvicorn's loggers propagate to it."""
+    root = logging.getLogger()
+    for handler in root.handlers[:]:
+        root.removeHandler(handler)
+        if isinstance(handler, _StdlibBridge):
+            handler.close()
+    root.addHandler(_StdlibBridge(pipeline))
+    root.setLevel(pipeline.min_level)
+    for name in _TAKEN_OVER:
+        taken = logging.getLogger(name)
+        taken.handlers.clear()
+        taken.propagate = True
+        taken.setLevel(logging.NOTSET)
+    logging.addLevelName(core.LEVELS["trace"], "TRACE")
+    logging.captureWarnings(True)  # warnings.warn output becomes log lines too
+
+
+@functools.cache
+def _wrapper_class(min_level: int) -> type[structlog.BoundLoggerBase]:
+    """A bound-logger class whose methods below `min_level` return at once."""
+    methods: dict[str, Any] = {
+        name: _log_method(name) if number >= min_level else _disabled
+        for name, number in core.LEVELS.items()
+    }
+    methods["warning"] = methods["warn"]
+    methods["critical"] = methods["fatal"]
+    methods["exception"] = _exception if core.LEVELS["error"] >= min_level else _disabled
+    return type(f"BoundaryBoundLogger{min_level}", (structlog.BoundLoggerBase,), methods)
+
+
+def _log_method(level: str) -> Callable[..., None]:
+    def log(self: structlog.BoundLoggerBase, event: str, /, *args: Any, **fields: Any) -> None:
+        self._proxy_to_logger(level, event % args if args else event, **fields)
+
+    log.__name__ = level
+    return log
+
+
+def _exception(self: structlog.BoundLoggerBase, event: str, /, *args: Any, **fields: Any) -> None:
+    fields.setdefault("exc_info", True)
+    self._proxy_to_logger("error", event % args if args else event, **fields)
+
+
+def _disabled(self: structlog.BoundLoggerBase, event: str, /, *args: Any, **fields: Any) -> None:
+    return None
+
+
+def _error_info(exc_info: object) -> core.ErrorInfo | None:
+    """The exception named by an `exc_info` value (True, an exception, or a sys.exc_info tuple)."""
+    if exc_info is True:
+        exc_info = sys.exc_info()[1]
+    elif isinstance(exc_info, tuple) and len(exc_info) == 3:
+        exc_info = exc_info[1]
+    if not isinstance(exc_info, BaseException):
+        return None
+    return core.ErrorInfo(
+        kind=type(exc_info).__name__,
+        message=core.safe_str(exc_info),
+        stack="".join(traceback.format_exception(exc_info)),
+    )
+
+
+def _to_json(record: dict[str, Any]) -> str:
+    try:
+        return orjson.dumps(record, default=core.safe_str, option=orjson.OPT_NON_STR_KEYS).decode()
+    except (orjson.JSONEncodeError, TypeError):
+        return orjson.dumps(core.json_safe(record)).decode()
+
+
+def _after_fork_in_child() -> None:
+    pipeline = _state.pipeline
+    if pipeline is not None:
+        pipeline.writer.reinit_lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

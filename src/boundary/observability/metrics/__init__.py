@@ -1,0 +1,1 @@
+"""Metrics: the port and its adapters (Prometheus exposition for the ops listener)."""

@@ -1,0 +1,1 @@
+"""Ops shell: lifecycle, health monitor, the ops listener and the process runner."""

@@ -1,0 +1,93 @@
+"""Listening sockets and the uvicorn servers on them (shell).
+
+We run uvicorn's `Server` piecewise instead of `Server.serve()`: `serve()` binds only after
+lifespan start-up and closes the socket the moment a signal arrives, so a readiness flag
+flipped during start-up or shutdown would never be served. Here the socket is bound first,
+the server accepts at once, and closing, draining and stopping are separate steps the
+process runner calls in the order §7 prescribes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import time
+from typing import Any
+
+import uvicorn
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket, inheritable so `--workers N` children can share it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+class ListenerServer:
+    """One uvicorn server on one pre-bound socket, with explicit stop/drain/close steps."""
+
+    def __init__(self, app: Any, *, keep_alive: float = 5.0) -> None:
+        config = uvicorn.Config(
+            app,
+            lifespan="off",
+            log_config=None,
+            access_log=False,
+            http="httptools",
+            loop="none",
+            server_header=False,
+            timeout_keep_alive=int(keep_alive),
+        )
+        config.load()
+        self._server = uvicorn.Server(config)
+        self._server.lifespan = config.lifespan_class(config)
+        self._ticker: asyncio.Task[None] | None = None
+
+    async def start(self, sock: socket.socket) -> None:
+        """Accept connections on `sock` from now on."""
+        await self._server.startup(sockets=[sock])
+        self._ticker = asyncio.create_task(self._server.main_loop(), name="uvicorn-tick")
+
+    def stop_accepting(self) -> None:
+        """Close the listening side: new connections are refused (in-flight ones continue)."""
+        for server in self._server.servers:
+            server.close()
+
+    @property
+    def in_flight(self) -> int:
+        state = self._server.server_state
+        return len(state.tasks)
+
+    async def drain(self, limit: float) -> bool:
+        """Finish in-flight requests and close idle connections; False if `timeout` cut it."""
+        state = self._server.server_state
+        for connection in list(state.connections):
+            connection.shutdown()
+        deadline = time.monotonic() + limit
+        while (state.connections or state.tasks) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+            for connection in list(state.connections):
+                connection.shutdown()
+        if not state.connections and not state.tasks:
+            return True
+        for task in list(state.tasks):
+            task.cancel(msg="drain deadline exceeded")
+        for connection in list(state.connections):
+            with contextlib.suppress(Exception):
+                connection.transport.close()
+        return False
+
+    async def close(self) -> None:
+        """Stop the server's ticker; call after drain()."""
+        self._server.should_exit = True
+        if self._ticker is not None:
+            await self._ticker

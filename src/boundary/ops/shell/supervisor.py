@@ -1,0 +1,125 @@
+"""`serve --workers N` (shell): a parent that binds both ports once and supervises N workers.
+
+The parent binds the API and ops sockets before anything else (a taken port fails fast,
+exit 1), then spawns N worker processes that share them; the kernel spreads connections.
+On the first SIGTERM/SIGINT the parent closes its own copies of the sockets (so the ports
+refuse new connections once the workers close theirs) and forwards the signal; each worker
+then runs its own §7 shutdown. A second signal is forwarded too, so every worker exits at
+once. A worker that dies while serving is replaced.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+from multiprocessing.process import BaseProcess
+from types import FrameType
+
+from boundary.config.model import Settings
+from boundary.observability.logging import configure_logging, get_logger
+from boundary.ops.shell.worker import BoundSockets
+
+POLL_INTERVAL = 0.1
+RESPAWN_BACKOFF = 1.0
+KILL_GRACE = 15.0
+
+
+def child_main(settings: Settings, sockets: BoundSockets, index: int) -> None:
+    """Entry point of one worker process."""
+    from boundary.ops.shell.worker import run_worker
+    from boundary.system import build_system
+
+    log_settings = settings.logging
+    configure_logging(
+        level=log_settings.level, fmt=log_settings.format, service=settings.metrics.service
+    )
+    raise SystemExit(run_worker(build_system(settings), sockets))
+
+
+class Supervisor:
+    """Runs until every worker has exited after a signal; `run()` returns the exit code."""
+
+    def __init__(self, settings: Settings, sockets: BoundSockets, workers: int) -> None:
+        self._settings = settings
+        self._sockets = sockets
+        self._count = workers
+        self._log = get_logger("boundary.supervisor")
+        self._ctx = multiprocessing.get_context("spawn")
+        self._procs: dict[int, BaseProcess] = {}
+        self._signals: list[int] = []
+        self._forwarded = 0
+        self._codes: list[int] = []
+
+    def run(self) -> int:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._on_signal)
+        for index in range(self._count):
+            self._spawn(index)
+        self._log.info("Supervising workers", workers=self._count, pid=os.getpid())
+        deadline: float | None = None
+        while self._procs:
+            deadline = self._forward_signals(deadline)
+            self._reap()
+            if deadline is not None and time.monotonic() > deadline:
+                self._kill_all()
+            time.sleep(POLL_INTERVAL)
+        code = 0 if self._codes and all(c == 0 for c in self._codes) else 1
+        self._log.info("All workers stopped", exit_code=code)
+        return code
+
+    def _spawn(self, index: int) -> None:
+        proc = self._ctx.Process(
+            target=child_main,
+            args=(self._settings, self._sockets, index),
+            name=f"boundary-worker-{index}",
+        )
+        proc.start()
+        self._procs[index] = proc
+        self._log.info("Worker started", worker=index, worker_pid=proc.pid)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self._signals.append(signum)
+
+    def _forward_signals(self, deadline: float | None) -> float | None:
+        """Pass each newly received signal to every live worker; returns the kill deadline."""
+        while self._forwarded < len(self._signals):
+            signum = self._signals[self._forwarded]
+            self._forwarded += 1
+            if self._forwarded == 1:
+                self._close_parent_sockets()
+                ops = self._settings.ops
+                deadline = time.monotonic() + ops.graceful_shutdown_wait_duration
+                deadline += ops.shutdown_timeout + KILL_GRACE
+            self._log.info("Forwarding signal to workers", signal=signal.Signals(signum).name)
+            for proc in self._procs.values():
+                if proc.pid is not None and proc.is_alive():
+                    os.kill(proc.pid, signum)
+        return deadline
+
+    def _close_parent_sockets(self) -> None:
+        self._sockets.api.close()
+        if self._sockets.ops is not None:
+            self._sockets.ops.close()
+
+    def _reap(self) -> None:
+        for index, proc in list(self._procs.items()):
+            if proc.is_alive():
+                continue
+            proc.join()
+            del self._procs[index]
+            code = proc.exitcode if proc.exitcode is not None else 1
+            if self._signals:
+                self._codes.append(code)
+                self._log.info("Worker exited", worker=index, exit_code=code)
+                continue
+            self._log.error("Worker died; replacing it", worker=index, exit_code=code)
+            time.sleep(RESPAWN_BACKOFF)
+            self._spawn(index)
+
+    def _kill_all(self) -> None:
+        for proc in self._procs.values():
+            if proc.is_alive():
+                self._log.error("Worker did not stop in time; killing it", worker_pid=proc.pid)
+                proc.kill()

@@ -1,0 +1,179 @@
+"""One serving process (shell): both listeners, start-up, and graceful shutdown per §7.
+
+The sequence, each step bounded and logged with its elapsed time:
+  starting  listeners already accept; /health/live 200, /health/ready 503; slow start-up work
+  active    serving; ops /health 200 while checks pass and the loop beats
+  draining  first SIGTERM/SIGINT: ops /health and /health/ready 503 at once, the API keeps
+            serving normally for `graceful_shutdown_wait_duration`
+  stopping  the API stops accepting (new connections refused), in-flight requests finish up to
+            `ops.shutdown_timeout`, then resources close (pool, metrics, error reports)
+  stopped   the ops listener closes; exit 0, or 1 when the drain deadline cut requests short
+A second signal in any phase exits at once with status 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from boundary.observability.logging import Logger, get_logger
+from boundary.ops.core import Phase
+from boundary.ops.shell.listeners import ListenerServer
+from boundary.ops.shell.ops_thread import OpsThread
+from boundary.system import System
+
+CLOSE_RESOURCES_TIMEOUT = 10.0
+
+StartOutcome = Literal["active", "interrupted", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class BoundSockets:
+    api: socket.socket
+    ops: socket.socket | None
+
+
+def _addr(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"{host}:{port}"
+
+
+class WorkerRunner:
+    """Drives one process's lifecycle; `run()` returns the exit code."""
+
+    def __init__(self, system: System, sockets: BoundSockets, logger: Logger | None = None) -> None:
+        self._system = system
+        self._sockets = sockets
+        self._log = logger or get_logger("boundary.server")
+        self._stop = asyncio.Event()
+        self._signals = 0
+
+    async def run(self) -> int:
+        self._install_signal_handlers()
+        ops = self._start_ops()
+        api = ListenerServer(self._system.api_app())
+        await api.start(self._sockets.api)
+        self._log.info(
+            "Listening",
+            api=_addr(self._sockets.api),
+            ops=_addr(self._sockets.ops) if self._sockets.ops else None,
+            pid=os.getpid(),
+            environment=self._system.settings.environment,
+            version=self._system.version,
+        )
+        self._system.monitor.start()
+        outcome = await self._start_up()
+        if outcome == "active":
+            await self._stop.wait()
+        return await self._shut_down(api, ops, outcome=outcome)
+
+    def _start_ops(self) -> OpsThread | None:
+        if self._sockets.ops is None:
+            return None
+        ops = OpsThread(self._system.ops_app(), self._sockets.ops, self._log)
+        ops.start()
+        return ops
+
+    async def _start_up(self) -> StartOutcome:
+        """Run start-up work unless a signal comes first."""
+        started = time.monotonic()
+        work = asyncio.create_task(self._system.start(), name="startup")
+        stop = asyncio.create_task(self._stop.wait(), name="stop-wait")
+        await asyncio.wait({work, stop}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if not work.done():
+            work.cancel()
+            self._log.warn("Start-up interrupted by shutdown signal")
+            return "interrupted"
+        if (exc := work.exception()) is not None:
+            self._log.fatal(
+                "Start-up failed",
+                **{"error.kind": type(exc).__name__, "error.message": str(exc)},
+            )
+            return "failed"
+        await self._system.monitor.refresh()
+        self._system.lifecycle.move_to(Phase.ACTIVE)
+        self._log.info("Started", duration_ms=round((time.monotonic() - started) * 1000, 1))
+        return "active"
+
+    async def _shut_down(
+        self, api: ListenerServer, ops: OpsThread | None, *, outcome: StartOutcome
+    ) -> int:
+        ops_settings = self._system.settings.ops
+        lifecycle = self._system.lifecycle
+        if outcome == "active":
+            lifecycle.move_to(Phase.DRAINING)
+            await self._wait_phase(ops_settings.graceful_shutdown_wait_duration)
+        lifecycle.move_to(Phase.STOPPING)
+        api.stop_accepting()
+        in_flight = api.in_flight
+        drained = await api.drain(ops_settings.shutdown_timeout)
+        log = self._log.info if drained else self._log.error
+        log(
+            "In-flight requests drained" if drained else "Drain deadline exceeded; requests cut",
+            in_flight=in_flight,
+            duration_ms=round(lifecycle.seconds_in_phase() * 1000, 1),
+        )
+        closed = await self._close_resources()
+        await api.close()
+        lifecycle.move_to(Phase.STOPPED)
+        if ops is not None:
+            ops.stop()
+        code = 0 if (drained and closed and outcome != "failed") else 1
+        self._log.info("Stopped", exit_code=code)
+        return code
+
+    async def _wait_phase(self, seconds: float) -> None:
+        """Keep serving normally while load balancers notice the 503 on ops /health."""
+        if seconds > 0:
+            self._log.info(
+                "Draining: serving normally while load balancers deregister", wait_s=seconds
+            )
+            await asyncio.sleep(seconds)
+        self._log.info("Drain wait over", duration_ms=round(seconds * 1000, 1))
+
+    async def _close_resources(self) -> bool:
+        started = time.monotonic()
+        await self._system.monitor.stop()
+        try:
+            await asyncio.wait_for(self._system.aclose(), CLOSE_RESOURCES_TIMEOUT)
+            ok = True
+        except TimeoutError:
+            self._log.error("Closing resources timed out", timeout_s=CLOSE_RESOURCES_TIMEOUT)
+            ok = False
+        self._log.info(
+            "Resources closed", duration_ms=round((time.monotonic() - started) * 1000, 1)
+        )
+        return ok
+
+    def _install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._on_signal, sig)
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        self._signals += 1
+        if self._signals > 1:
+            self._log.warn("Second signal received; exiting now", signal=sig.name)
+            sys.stdout.flush()
+            os._exit(1)
+        self._log.info(
+            "Shutdown signal received",
+            signal=sig.name,
+            wait_s=self._system.settings.ops.graceful_shutdown_wait_duration,
+            drain_timeout_s=self._system.settings.ops.shutdown_timeout,
+        )
+        self._stop.set()
+
+
+def run_worker(system: System, sockets: BoundSockets) -> int:
+    """Serve until shut down, on uvloop; returns the process exit code."""
+    import uvloop
+
+    return uvloop.run(WorkerRunner(system, sockets).run())

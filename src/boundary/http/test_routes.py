@@ -1,7 +1,8 @@
 """Routes mounted only when ENV=test: they let end-to-end tests force real failure modes.
 
 `/api/v1/_test/sleep` holds a request in flight (graceful drain), `/api/v1/_test/block`
-blocks the API event loop (stall detection), `/api/v1/_test/error` raises (500 path), `/api/v1/_test/echo` reads a whole body.
+blocks the API event loop (stall detection), `/api/v1/_test/error` raises (500 path),
+`/api/v1/_test/echo` reads a whole body (body limit).
 Never mounted in dev or prod.
 """
 

@@ -8,6 +8,7 @@ loop shows here as 503 instead of a hang.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import orjson
 from starlette.types import Receive, Scope, Send
@@ -20,6 +21,16 @@ from boundary.ops.shell.lifecycle import Lifecycle
 MetricsExposition = Callable[[], tuple[bytes, str]]
 
 JSON = b"application/json"
+
+
+@dataclass(frozen=True, slots=True)
+class OpsRoute:
+    """What the access log reads as the route template (`path_format`, like Starlette's)."""
+
+    path_format: str
+
+
+_ROUTES = {p: OpsRoute(p) for p in ("/health", "/health/live", "/health/ready", "/metrics")}
 ALLOWED = (b"GET", b"HEAD")
 
 
@@ -56,6 +67,7 @@ class OpsApp:
                 send, standard_problem(405, headers=(("allow", "GET, HEAD"),)), scope
             )
         else:
+            scope["route"] = _ROUTES[scope["path"].rstrip("/")]
             status, body, ctype = handler(scope)
             await _respond(send, status, body, ctype, head=scope["method"] == "HEAD")
 

@@ -16,6 +16,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from boundary import __version__
+from boundary.migrations.cli import migrate_app
 
 app = typer.Typer(
     name="boundary",
@@ -26,6 +27,7 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Inspect and validate configuration.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+app.add_typer(migrate_app, name="migrate")
 
 EnvOpt = Annotated[
     str | None, typer.Option("--env", help="dev|test|prod (default: $ENV, else dev)")

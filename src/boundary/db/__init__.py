@@ -1,0 +1,1 @@
+"""The database layer: one async connection pool per process over SQLite, PostgreSQL or MySQL."""

@@ -1,0 +1,1 @@
+"""Database shell: SQLAlchemy Core (async) engine, pool and unit of work."""

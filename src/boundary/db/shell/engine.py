@@ -1,0 +1,203 @@
+"""The process's one connection pool (shell): SQLAlchemy Core async engine plus what ops needs.
+
+`Database` owns the engine and adds what the rest of the system relies on:
+- connections that fail fast: an exhausted pool (after `pool_timeout_ms`) or an unreachable
+  server raise `DatabaseUnavailable`, which HTTP answers with a 503 problem — never a hang;
+- the upstream connection state shown by ops `/health?worker_info=true`;
+- query count/duration by operation through the metrics port, and a slow-query warning;
+- per-dialect settings: SQLite foreign keys, WAL and real transactions (BEGIN IMMEDIATE),
+  MySQL READ COMMITTED like PostgreSQL's default.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import QueuePool
+
+from boundary.db.errors import DatabaseUnavailable
+from boundary.db.shell.url import (
+    Dialect,
+    async_url,
+    dialect_of,
+    display_url,
+    ensure_sqlite_directory,
+    is_memory_sqlite,
+)
+from boundary.observability.logging import Logger
+from boundary.observability.metrics.ports import Metrics
+
+SLOW_QUERY_MS = 5000.0
+_CONNECT_ERRORS = (sa_exc.DBAPIError, OSError, TimeoutError)
+
+
+@functools.lru_cache(maxsize=2048)
+def query_operation(statement: str) -> str:
+    """`select`, `insert`, `update`, `delete`, … — the first SQL keyword, for metric tags."""
+    word = statement.lstrip(" \t\r\n(").split(None, 1)[0].lower() if statement.strip() else ""
+    return word if word.isalpha() else "other"
+
+
+class Database:
+    """One async engine and pool per process, with fail-fast connections."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int,
+        pool_timeout_ms: int,
+        metrics: Metrics,
+        logger: Logger,
+        connect_timeout: float = 5.0,
+    ) -> None:
+        self.url = url
+        self.dialect: Dialect = dialect_of(url)
+        self._metrics = metrics
+        self._log = logger
+        self._state = "CONNECTING"
+        self.engine: AsyncEngine = self._create_engine(
+            pool_size, pool_timeout_ms / 1000, connect_timeout
+        )
+        self._instrument()
+
+    def _create_engine(
+        self, pool_size: int, pool_timeout: float, connect_timeout: float
+    ) -> AsyncEngine:
+        url = async_url(self.url)
+        ensure_sqlite_directory(url)
+        kwargs: dict[str, Any] = {}
+        if not is_memory_sqlite(url):
+            kwargs |= {"pool_size": pool_size, "max_overflow": 0, "pool_timeout": pool_timeout}
+            kwargs |= {"pool_recycle": 1800}
+        if self.dialect == "postgresql":
+            kwargs["connect_args"] = {
+                "timeout": connect_timeout,
+                "server_settings": {"application_name": "boundary"},
+            }
+        elif self.dialect == "mysql":
+            kwargs["connect_args"] = {"connect_timeout": max(1, int(connect_timeout))}
+            kwargs["isolation_level"] = "READ COMMITTED"
+        return create_async_engine(url, **kwargs)
+
+    def _instrument(self) -> None:
+        sync_engine = self.engine.sync_engine
+        event.listen(sync_engine, "before_cursor_execute", _before_execute)
+        event.listen(sync_engine, "after_cursor_execute", self._after_execute)
+        if self.dialect == "sqlite":
+            file_backed = not is_memory_sqlite(self.engine.url)
+            event.listen(
+                sync_engine, "connect", functools.partial(_sqlite_connect, wal=file_backed)
+            )
+            event.listen(sync_engine, "begin", _sqlite_begin)
+
+    def _after_execute(
+        self, conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+    ) -> None:
+        started = conn.info.pop("boundary_query_start", None)
+        operation = query_operation(statement)
+        tags = {"operation": operation}
+        self._metrics.increment("database.query.count", tags=tags)
+        if started is not None:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            self._metrics.timing("database.query.duration", elapsed_ms, tags=tags)
+            if elapsed_ms > SLOW_QUERY_MS:
+                self._log.warn("Slow query", operation=operation, duration_ms=round(elapsed_ms, 1))
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection (autocommit reads); failures become `DatabaseUnavailable`."""
+        conn = await self._checkout()
+        try:
+            yield conn
+        except sa_exc.DBAPIError as exc:
+            if exc.connection_invalidated:
+                self._mark_failure()
+                raise DatabaseUnavailable("unreachable", type(exc.orig).__name__) from exc
+            raise
+        finally:
+            await conn.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A connection inside one transaction: committed on success, rolled back on error."""
+        async with self.connect() as conn, conn.begin():
+            yield conn
+
+    async def _checkout(self) -> AsyncConnection:
+        try:
+            conn = await self.engine.connect()
+        except sa_exc.TimeoutError as exc:
+            self._log.warn("Database pool exhausted", pool_size=self.pool_size)
+            raise DatabaseUnavailable("pool_exhausted") from exc
+        except _CONNECT_ERRORS as exc:
+            self._mark_failure()
+            raise DatabaseUnavailable("unreachable", type(exc).__name__) from exc
+        return conn
+
+    async def ping(self) -> None:
+        """One round trip; the health check. Updates the upstream state either way."""
+        try:
+            async with self.connect() as conn:
+                await conn.exec_driver_sql("SELECT 1")
+        except Exception:
+            self._mark_failure()
+            raise
+        self._state = "READY"
+
+    def _mark_failure(self) -> None:
+        if self._state != "SHUTDOWN":
+            self._state = "TRANSIENT_FAILURE"
+
+    def upstream_state(self) -> str:
+        """CONNECTING before the first success, READY, TRANSIENT_FAILURE, or SHUTDOWN."""
+        return self._state
+
+    @property
+    def pool_size(self) -> int:
+        pool = self.engine.pool
+        return pool.size() if isinstance(pool, QueuePool) else 1
+
+    def pool_stats(self) -> tuple[int, int]:
+        """(active, idle) connections right now."""
+        pool = self.engine.pool
+        if isinstance(pool, QueuePool):
+            return pool.checkedout(), pool.checkedin()
+        return 0, 0
+
+    async def close(self) -> None:
+        """Close every pooled connection; the upstream state becomes SHUTDOWN."""
+        self._state = "SHUTDOWN"
+        await self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Database({display_url(self.url)})"
+
+
+def _before_execute(
+    conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+) -> None:
+    conn.info["boundary_query_start"] = time.perf_counter()
+
+
+def _sqlite_connect(dbapi_conn: Any, record: Any, *, wal: bool) -> None:
+    """Hand transaction control to SQLAlchemy (see `_sqlite_begin`) and turn on FKs."""
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    if wal:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    """Real transactions on SQLite, DDL included: the driver's implicit BEGIN skips DDL."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")

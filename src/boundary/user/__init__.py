@@ -1,0 +1,1 @@
+"""The user module: users, authentication, sessions, MFA and the audit log."""

@@ -1,0 +1,1 @@
+"""User core: pure decisions on plain data (no I/O, no clock, no frameworks)."""

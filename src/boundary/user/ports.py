@@ -1,0 +1,82 @@
+"""What the user services need from the world: repositories inside one unit of work.
+
+Every use case runs in one unit of work: the change and its audit row commit together or not
+at all. Adapters: `user.shell.persistence` (SQLAlchemy, all three databases) and the fakes in
+`tests/fakes/`; one contract suite runs against each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from boundary.kernel.pagination import Page
+from boundary.user.core.model import AuditEvent, AuditFilter, Session, User, UserFilter
+
+
+class EmailTaken(Exception):
+    """`add` found the (case-insensitive) email already in use."""
+
+
+class Users(Protocol):
+    async def add(self, user: User) -> None:
+        """Insert; raises `EmailTaken` on a duplicate email (any case)."""
+
+    async def get(self, user_id: UUID) -> User | None:
+        """The user, soft-deleted ones included (the service decides what they mean)."""
+
+    async def by_email(self, email: str) -> User | None:
+        """Case-insensitive lookup, soft-deleted users included."""
+
+    async def save(self, user: User) -> None:
+        """Write every mutable column of an existing user."""
+
+    async def search(self, where: UserFilter, *, limit: int, offset: int) -> Page[User]:
+        """Live (not soft-deleted) users, oldest first, with the total matching."""
+
+
+class Sessions(Protocol):
+    async def add(self, session: Session) -> None: ...
+
+    async def get(self, session_id: UUID) -> Session | None: ...
+
+    async def by_token_hash(self, token_hash: str) -> Session | None: ...
+
+    async def with_user(self, session_id: UUID) -> tuple[Session, User] | None:
+        """The session and its user in one round trip (the per-request auth check)."""
+
+    async def save(self, session: Session) -> None:
+        """Write last_seen_at, expires_at and revoked_at of an existing session."""
+
+    async def revoke_for_user(
+        self, user_id: UUID, now: datetime, *, keep: UUID | None = None
+    ) -> int:
+        """Revoke every unrevoked session of a user except `keep`; how many were revoked."""
+
+    async def for_user(self, user_id: UUID, *, limit: int, offset: int) -> Page[Session]:
+        """A user's sessions, newest first."""
+
+    async def count_live(self, now: datetime) -> int:
+        """Sessions not revoked and not expired at `now`."""
+
+
+class AuditLog(Protocol):
+    async def append(self, event: AuditEvent) -> None: ...
+
+    async def search(self, where: AuditFilter, *, limit: int, offset: int) -> Page[AuditEvent]:
+        """Newest first."""
+
+
+class UnitOfWork(Protocol):
+    users: Users
+    sessions: Sessions
+    audit: AuditLog
+
+    async def commit(self) -> None:
+        """Make the unit's changes durable; leaving without commit rolls back."""
+
+
+UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[UnitOfWork]]

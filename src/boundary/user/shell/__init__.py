@@ -1,0 +1,1 @@
+"""User shell: services, persistence, crypto and HTTP for the user module."""

@@ -1,0 +1,97 @@
+"""Fresh databases on the real servers for tests: created per use, dropped afterwards (§12).
+
+PostgreSQL and MySQL/MariaDB are found at BOUNDARY_TEST_POSTGRES_URL / BOUNDARY_TEST_MYSQL_URL
+(defaults: the standard local ports). A missing server skips its tests with a visible reason,
+except with BOUNDARY_REQUIRE_SERVICES=1 (CI), where it fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+POSTGRES_ADMIN = os.environ.get(
+    "BOUNDARY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+MYSQL_ADMIN = os.environ.get("BOUNDARY_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test")
+REDIS_URL = os.environ.get("BOUNDARY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+DIALECTS = ("sqlite", "postgresql", "mysql")
+
+
+def services_required() -> bool:
+    return os.environ.get("BOUNDARY_REQUIRE_SERVICES") == "1"
+
+
+def unavailable(what: str, error: BaseException) -> None:
+    """Skip (or, in CI, fail) because a real server is not there."""
+    message = f"{what} not available: {type(error).__name__}: {error}"
+    if services_required():
+        pytest.fail(f"{message} (BOUNDARY_REQUIRE_SERVICES=1)")
+    pytest.skip(message)
+
+
+async def _postgres(admin_url: str, sql: str) -> None:
+    import asyncpg
+
+    url = make_url(admin_url)
+    conn = await asyncpg.connect(
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        database=url.database or "postgres",
+        timeout=5,
+    )
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def _mysql(admin_url: str, sql: str) -> None:
+    import asyncmy
+
+    url = make_url(admin_url)
+    conn = await asyncmy.connect(
+        host=url.host,
+        port=url.port or 3306,
+        user=url.username or "root",
+        password=url.password or "",
+        connect_timeout=5,
+    )
+    try:
+        async with conn.cursor() as cursor:
+            await cursor.execute(sql)
+    finally:
+        conn.close()
+
+
+def create_database(dialect: str, tmp_dir: Path) -> str:
+    """A new, empty database of `dialect`; returns its URL (skips/fails if no server)."""
+    name = f"boundary_test_{secrets.token_hex(4)}"
+    if dialect == "sqlite":
+        return f"sqlite:///{tmp_dir / (name + '.db')}"
+    admin = POSTGRES_ADMIN if dialect == "postgresql" else MYSQL_ADMIN
+    run = _postgres if dialect == "postgresql" else _mysql
+    try:
+        asyncio.run(run(admin, f"CREATE DATABASE {name}"))
+    except (OSError, TimeoutError, ImportError) as exc:
+        unavailable(f"{dialect} server at {make_url(admin).render_as_string()}", exc)
+    return make_url(admin).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    """Drop a database made by `create_database` (PostgreSQL: terminating its connections)."""
+    parsed = make_url(url)
+    if parsed.drivername.startswith("sqlite"):
+        return
+    name = parsed.database
+    if parsed.drivername.startswith("postgres"):
+        asyncio.run(_postgres(POSTGRES_ADMIN, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    else:
+        asyncio.run(_mysql(MYSQL_ADMIN, f"DROP DATABASE IF EXISTS {name}"))

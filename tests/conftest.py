@@ -19,7 +19,7 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 def fresh_database(tmp_path: Path) -> Iterator[FreshDatabase]:
-    """Factory: `fresh_database("postgresql")` → URL of a new empty database, dropped at teardown."""
+    """Factory: `fresh_database("postgresql")` → URL of a new empty database (dropped after)."""
     made: list[str] = []
 
     def make(dialect: str) -> str:

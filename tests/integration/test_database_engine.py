@@ -92,10 +92,14 @@ async def test_transaction_rolls_back_on_error(database_url: str) -> None:
     db = make_db(database_url)
     async with db.transaction() as conn:
         await conn.exec_driver_sql("CREATE TABLE r (id INTEGER PRIMARY KEY)")
-    with pytest.raises(RuntimeError):
+
+    async def insert_then_fail() -> None:
         async with db.transaction() as conn:
             await conn.exec_driver_sql("INSERT INTO r (id) VALUES (7)")
             raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        await insert_then_fail()
     async with db.connect() as conn:
         assert (await conn.exec_driver_sql("SELECT COUNT(*) FROM r")).scalar() == 0
     await db.close()

@@ -12,13 +12,19 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
 
 from boundary import __version__
 from boundary.config.model import Settings
+from boundary.db.shell.engine import Database
+from boundary.db.shell.startup import auto_migrate, check_migrations
+from boundary.migrations.shell import MigrationRunner
 from boundary.observability.logging import Logger, get_logger
+from boundary.observability.metrics.noop import NoopMetrics
+from boundary.observability.metrics.ports import Metrics
 from boundary.observability.metrics.prometheus import build_registry, exposition
 from boundary.ops.shell.health import HealthRegistry
 from boundary.ops.shell.lifecycle import Lifecycle
@@ -37,6 +43,8 @@ class System:
     health: HealthRegistry
     monitor: HealthMonitor
     metrics_exposition: Callable[[], tuple[bytes, str]] | None
+    metrics: Metrics
+    database: Database
     version: str = __version__
     routers: list[APIRouter] = field(default_factory=list)
     startup_hooks: list[Hook] = field(default_factory=list)
@@ -76,7 +84,7 @@ class System:
             liveness_stall_threshold=self.settings.ops.liveness_stall_threshold,
             clock=time.monotonic,
         )
-        return wrap_for_listener(ops, self.settings, get_logger("boundary.ops.access"))
+        return wrap_for_listener(ops, self.settings, get_logger("boundary.ops.access"), probe=True)
 
 
 def build_system(settings: Settings, **overrides: Any) -> System:
@@ -93,17 +101,51 @@ def build_system(settings: Settings, **overrides: Any) -> System:
         interval=settings.ops.health_check_interval,
         loop_clock=time.monotonic,
     )
-    metrics = None
+    page = None
     if "prometheus" in settings.metrics.providers:
-        metrics = partial(exposition, build_registry())
+        page = partial(exposition, build_registry())
+    metrics: Metrics = overrides.get("metrics") or NoopMetrics()
+    database = _database(settings, metrics)
     system = System(
         settings=settings,
         logger=logger,
         lifecycle=lifecycle,
         health=health,
         monitor=monitor,
-        metrics_exposition=metrics,
+        metrics_exposition=page,
+        metrics=metrics,
+        database=database,
     )
+    _wire_database(system)
     with contextlib.suppress(KeyError):
         system.routers.extend(overrides["routers"])
     return system
+
+
+def _database(settings: Settings, metrics: Metrics) -> Database:
+    db = settings.database
+    return Database(
+        db.url,
+        pool_size=db.pool_size,
+        pool_timeout_ms=db.pool_timeout_ms,
+        metrics=metrics,
+        logger=get_logger("boundary.db"),
+    )
+
+
+def _wire_database(system: System) -> None:
+    """Health checks, start-up (wait + auto-migrate) and shutdown for the database."""
+    database = system.database
+    settings = system.settings.database
+    log = get_logger("boundary.db")
+    runner = MigrationRunner(
+        database, Path(settings.migrations_dir), get_logger("boundary.migrations")
+    )
+    system.health.register("database", database.ping, reason="database_unreachable")
+    system.health.register(
+        "migrations", partial(check_migrations, runner), reason="migrations_pending"
+    )
+    system.monitor.upstream_state = database.upstream_state
+    if settings.auto_migrate:
+        system.startup_hooks.append(partial(auto_migrate, database, runner.directory, log))
+    system.shutdown_hooks.append(database.close)

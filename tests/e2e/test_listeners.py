@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import time
 
 import httpx
 import pytest
@@ -133,11 +135,14 @@ def test_body_over_limit_is_413(start_service: StartService) -> None:
 def test_two_workers_share_both_ports(start_service: StartService) -> None:
     """--workers 2: two processes serve the same API and ops ports."""
     svc = start_service(args=("--workers", "2"), env={"LOG_FORMAT": "json"})
+    deadline = time.monotonic() + 20
+    while sum('"Started"' in line for line in svc.lines) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    listening = [json.loads(line) for line in svc.lines if '"Listening"' in line]
+    assert len({event["pid"] for event in listening}) == 2, svc.output()
     for _ in range(20):
         assert httpx.get(f"{svc.api}/health/live").status_code == 200
         assert httpx.get(f"{svc.ops}/health").status_code == 200
-    pids = {line for line in svc.lines if '"Listening"' in line}
-    assert len(pids) == 2, svc.output()
     svc.signal()
     assert svc.wait(30) == 0, svc.output()
 

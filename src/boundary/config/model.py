@@ -143,6 +143,9 @@ class SecuritySettings(_Section):
     session_ttl: Duration = 168 * 3600.0
     lockout_threshold: Annotated[int, Field(ge=1)] = 10
     lockout_duration: Duration = 15 * 60.0
+    # argon2id cost; OWASP's minimum is m=19 MiB, t=2, p=1. Raising it rehashes at next login.
+    password_hash_memory_kib: Annotated[int, Field(ge=19456)] = 19456
+    password_hash_time_cost: Annotated[int, Field(ge=2)] = 2
 
 
 class LoggingSettings(_Section):

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
+from boundary.db.shell.http_errors import install_database_errors
 from boundary.http.edge import SecurityHeaderValues, wrap_edge
 from boundary.http.errors import install_error_handlers
 from boundary.observability.logging import Logger, get_logger
@@ -30,6 +31,7 @@ def create_api_app(system: System) -> Any:
     )
     app.state.system = system
     install_error_handlers(app, get_logger("boundary.http.errors"))
+    install_database_errors(app, get_logger("boundary.db"))
     app.include_router(api_routes.router)
     for router in system.routers:
         app.include_router(router)
@@ -40,8 +42,11 @@ def create_api_app(system: System) -> Any:
     return wrap_for_listener(app, settings, get_logger("boundary.http.access"))
 
 
-def wrap_for_listener(app: Any, settings: Settings, access_logger: Logger) -> Any:
-    """Correlation id, access log, security headers and body limit around any ASGI app."""
+def wrap_for_listener(
+    app: Any, settings: Settings, access_logger: Logger, *, probe: bool = False
+) -> Any:
+    """Correlation id, access log, security headers and body limit around any ASGI app;
+    `probe` marks the ops listener, whose 503s are readiness signals rather than failures."""
     http = settings.http
     headers = SecurityHeaderValues(
         csp=http.content_security_policy,
@@ -49,4 +54,10 @@ def wrap_for_listener(app: Any, settings: Settings, access_logger: Logger) -> An
         x_xss_protection=http.x_xss_protection,
         referrer_policy=http.referrer_policy,
     )
-    return wrap_edge(app, max_body_bytes=http.max_body_bytes, headers=headers, logger=access_logger)
+    return wrap_edge(
+        app,
+        max_body_bytes=http.max_body_bytes,
+        headers=headers,
+        logger=access_logger,
+        expected_statuses=frozenset({503}) if probe else frozenset(),
+    )

@@ -35,10 +35,12 @@ def wrap_edge(
     headers: SecurityHeaderValues,
     logger: EventLogger,
     new_id: Callable[[], str] | None = None,
+    expected_statuses: frozenset[int] = frozenset(),
 ) -> ASGIApp:
-    """`app` wrapped in the edge layers; `new_id` defaults to 32 random hex characters."""
+    """`app` wrapped in the edge layers; `new_id` defaults to 32 random hex characters;
+    `expected_statuses` are 5xx statuses the access log records at info, not error."""
     wrapped: ASGIApp = BodyLimitMiddleware(app, max_body_bytes=max_body_bytes)
     wrapped = UnhandledErrorMiddleware(wrapped, logger=logger)
     wrapped = SecurityHeadersMiddleware(wrapped, values=headers)
-    wrapped = AccessLogMiddleware(wrapped, logger=logger)
+    wrapped = AccessLogMiddleware(wrapped, logger=logger, expected_statuses=expected_statuses)
     return CorrelationIdMiddleware(wrapped, new_id=new_id or new_correlation_id)

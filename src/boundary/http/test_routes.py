@@ -2,7 +2,8 @@
 
 `/api/v1/_test/sleep` holds a request in flight (graceful drain), `/api/v1/_test/block`
 blocks the API event loop (stall detection), `/api/v1/_test/error` raises (500 path),
-`/api/v1/_test/echo` reads a whole body (body limit).
+`/api/v1/_test/echo` reads a whole body (body limit), `/api/v1/_test/db` runs one query and
+`/api/v1/_test/hold-db` keeps a pooled connection busy (pool exhaustion, database outages).
 Never mounted in dev or prod.
 """
 
@@ -36,3 +37,17 @@ async def error() -> None:
 @router.post("/echo")
 async def echo(request: Request) -> dict[str, int]:
     return {"received": len(await request.body())}
+
+
+@router.get("/db")
+async def db_query(request: Request) -> dict[str, int]:
+    async with request.app.state.system.database.connect() as conn:
+        value = (await conn.exec_driver_sql("SELECT 1")).scalar_one()
+    return {"value": int(value)}
+
+
+@router.get("/hold-db")
+async def hold_db(request: Request, seconds: float = Query(1.0, ge=0, le=60)) -> dict[str, float]:
+    async with request.app.state.system.database.connect():
+        await asyncio.sleep(seconds)
+    return {"held": seconds}

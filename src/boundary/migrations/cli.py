@@ -1,7 +1,186 @@
-"""`boundary migrate …` (placeholder until the migration runner lands)."""
+"""`boundary migrate …` (entry): status, migrate [--dry-run], rollback [--steps N], create NAME.
+
+Exit codes (§2):
+- 0: success — including "nothing to apply" and a status that prints warnings (drift, a
+  missing file, a migration without a down file).
+- 1: runtime failure — a statement failed, the database is unreachable, the migration lock
+  timed out, or the database refused the runner's own queries.
+- 2: usage or configuration — bad options, an invalid NAME or --steps, configuration errors,
+  a missing migrations directory, invalid migration files (malformed names, duplicate ids,
+  DELIMITER lines, BEGIN/COMMIT statements), or a rollback refused because a selected
+  migration has no down file. All of these are found before anything is changed.
+Every error is one line on stderr; output lines go to stdout.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
+
 import typer
 
+if TYPE_CHECKING:
+    from boundary.config.model import Settings
+    from boundary.migrations.shell import MigrationRunner
+
+T = TypeVar("T")
+
 migrate_app = typer.Typer(help="Apply, inspect and roll back SQL migrations.", no_args_is_help=True)
+
+EnvOpt = Annotated[
+    str | None, typer.Option("--env", help="dev|test|prod (default: $ENV, else dev)")
+]
+ConfigDirOpt = Annotated[
+    Path | None, typer.Option("--config-dir", help="default: $BOUNDARY_CONFIG_DIR, else config/")
+]
+
+
+@migrate_app.command("status")
+def status(env: EnvOpt = None, config_dir: ConfigDirOpt = None) -> None:
+    """Each migration: id, name, applied-at or pending; warns when an applied file changed."""
+    from boundary.migrations import core
+
+    report = _run(_settings(env, config_dir), lambda runner: runner.status())
+    lines = core.status_lines(report.rows) + core.warning_lines(report.rows, report.warnings)
+    _echo(lines or ["no migrations"])
+
+
+@migrate_app.command("migrate")
+def migrate(
+    env: EnvOpt = None,
+    config_dir: ConfigDirOpt = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="print what would run; change nothing")
+    ] = False,
+) -> None:
+    """Apply pending migrations in order (each in its own transaction where possible)."""
+    verb = "would apply" if dry_run else "applied"
+
+    async def action(runner: MigrationRunner) -> list[str]:
+        names = runner.available().names()
+        return _report(verb, await _completing(runner.migrate(dry_run=dry_run), verb, names), names)
+
+    _echo(_run(_settings(env, config_dir), action) or ["nothing to apply"])
+
+
+@migrate_app.command("rollback")
+def rollback(
+    env: EnvOpt = None,
+    config_dir: ConfigDirOpt = None,
+    steps: Annotated[int, typer.Option("--steps", help="how many migrations to revert")] = 1,
+) -> None:
+    """Revert the last N applied migrations (newest first) with their .down.sql files."""
+    if steps < 1:
+        _fail(f"--steps must be a positive integer (got {steps})", 2)
+    settings = _settings(env, config_dir)
+
+    async def action(runner: MigrationRunner) -> list[str]:
+        names = runner.available().names()
+        done = await _completing(runner.rollback(steps=steps), "rolled back", names)
+        return _report("rolled back", done, names)
+
+    _echo(_run(settings, action) or ["nothing to roll back"])
+
+
+@migrate_app.command("create")
+def create(
+    name: Annotated[str, typer.Argument(help="lowercase letters, digits, dashes, underscores")],
+    env: EnvOpt = None,
+    config_dir: ConfigDirOpt = None,
+) -> None:
+    """Write migrations/YYYYMMDD-HHMMSS-NAME.up.sql and .down.sql; print both paths."""
+    from boundary.migrations.shell import MigrationRefused, create_migration
+
+    directory = Path(_settings(env, config_dir).database.migrations_dir)
+    try:
+        paths = create_migration(directory, name, datetime.now(UTC))
+    except MigrationRefused as exc:
+        _fail(str(exc), 2)
+    except OSError as exc:
+        _fail(f"cannot write to {directory}: {exc.strerror or exc}", 1)
+    _echo(str(path) for path in paths)
+
+
+# --- plumbing ------------------------------------------------------------------------------
+
+
+def _settings(env: str | None, config_dir: Path | None) -> Settings:
+    """Validated settings (exit 2 otherwise), with logging set up as configured."""
+    from boundary.cli import load
+    from boundary.config.shell import LoadedConfig
+    from boundary.observability.logging import configure_logging
+
+    loaded: LoadedConfig = load(env, config_dir)
+    settings = loaded.settings
+    configure_logging(
+        level=settings.logging.level, fmt=settings.logging.format, service=settings.metrics.service
+    )
+    return settings
+
+
+def _run(settings: Settings, action: Callable[[MigrationRunner], Awaitable[T]]) -> T:
+    """Run `action` with a runner on a fresh pool (closed after); errors → one line + exit."""
+    from boundary.db.errors import DatabaseUnavailable
+    from boundary.db.shell.url import display_url
+    from boundary.migrations.shell import MigrationError, MigrationRefused
+
+    try:
+        return asyncio.run(_with_runner(settings, action))
+    except MigrationRefused as exc:
+        _fail(str(exc), 2)
+    except MigrationError as exc:
+        _fail(str(exc), 1)
+    except DatabaseUnavailable as exc:
+        _fail(f"{exc} ({display_url(settings.database.url)})", 1)
+
+
+async def _with_runner(settings: Settings, action: Callable[[MigrationRunner], Awaitable[T]]) -> T:
+    from boundary.db.shell.engine import Database
+    from boundary.migrations.shell import MigrationRunner
+    from boundary.observability.logging import get_logger
+    from boundary.observability.metrics.noop import NoopMetrics
+
+    db = settings.database
+    database = Database(
+        db.url,
+        pool_size=db.pool_size,
+        pool_timeout_ms=db.pool_timeout_ms,
+        metrics=NoopMetrics(),
+        logger=get_logger("boundary.db"),
+    )
+    try:
+        runner = MigrationRunner(
+            database, Path(db.migrations_dir), get_logger("boundary.migrations")
+        )
+        return await action(runner)
+    finally:
+        await database.close()
+
+
+async def _completing(work: Awaitable[list[str]], verb: str, names: Mapping[str, str]) -> list[str]:
+    """`work`'s ids; if it fails part-way, first print the ones it finished."""
+    from boundary.migrations.shell import MigrationError
+
+    try:
+        return await work
+    except MigrationError as exc:
+        _echo(_report(verb, exc.completed, names))
+        raise
+
+
+def _report(verb: str, ids: Iterable[str], names: Mapping[str, str]) -> list[str]:
+    return [f"{verb} {i} {names.get(i, '')}".rstrip() for i in ids]
+
+
+def _echo(lines: Iterable[str]) -> None:
+    for line in lines:
+        typer.echo(line)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    from boundary.cli import fail
+
+    fail(message, code)

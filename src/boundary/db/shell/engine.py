@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
 from collections.abc import AsyncIterator
@@ -63,9 +64,14 @@ class Database:
         self._metrics = metrics
         self._log = logger
         self._state = "CONNECTING"
+        # `sqlite:///:memory:` lives in ONE connection (StaticPool) that concurrent callers would
+        # share mid-transaction; taking turns is the only correct way to use it.
+        self._single: asyncio.Lock | None = None
         self.engine: AsyncEngine = self._create_engine(
             pool_size, pool_timeout_ms / 1000, connect_timeout
         )
+        if is_memory_sqlite(self.engine.url):
+            self._single = asyncio.Lock()
         self._instrument()
 
     def _create_engine(
@@ -114,6 +120,15 @@ class Database:
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
         """A pooled connection (autocommit reads); failures become `DatabaseUnavailable`."""
+        if self._single is None:
+            async with self._connect() as conn:
+                yield conn
+            return
+        async with self._single, self._connect() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def _connect(self) -> AsyncIterator[AsyncConnection]:
         conn = await self._checkout()
         try:
             yield conn

@@ -24,13 +24,18 @@ CLIENT_CLOSED_REQUEST: Final = 499
 class AccessLogMiddleware:
     """Log `request` with method, route, path, status, duration_ms, client_ip and user_id."""
 
-    def __init__(self, app: ASGIApp, *, logger: EventLogger) -> None:
+    def __init__(
+        self, app: ASGIApp, *, logger: EventLogger, expected_statuses: frozenset[int] = frozenset()
+    ) -> None:
         if not (
             callable(getattr(logger, "info", None)) and callable(getattr(logger, "error", None))
         ):
             raise TypeError("AccessLogMiddleware: logger needs info() and error() methods")
         self.app = app
         self._logger = logger
+        # 5xx answers that are signals, not failures (ops probes say 503 while starting or
+        # draining): logged at info so they do not page anyone.
+        self._expected = expected_statuses
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -61,7 +66,8 @@ class AccessLogMiddleware:
     def _log(self, scope: Scope, entry_root_path: str, status: int, start: float) -> None:
         state: dict[str, Any] = scope.get("state") or {}
         client = scope.get("client")
-        log = self._logger.error if status >= 500 else self._logger.info
+        failed = status >= 500 and status not in self._expected
+        log = self._logger.error if failed else self._logger.info
         log(
             "request",
             method=scope["method"],

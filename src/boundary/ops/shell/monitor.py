@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 
 from boundary.observability.logging import Logger
-from boundary.ops.core import CheckResult
+from boundary.ops.core import CheckResult, Phase
 from boundary.ops.shell.health import HealthRegistry
 from boundary.ops.shell.lifecycle import Lifecycle, Snapshot
 
@@ -100,7 +100,10 @@ class HealthMonitor:
             return self._lifecycle.snapshot.active_session_count
 
     def _log_changes(self, results: tuple[CheckResult, ...]) -> None:
-        """Log a check only when it goes down or comes back, not on every run."""
+        """Log a check only when it goes down or comes back, not on every run — and not while
+        starting, when failing checks (database not yet up, migrations running) are expected."""
+        if self._lifecycle.phase is Phase.STARTING:
+            return
         for result in results:
             if not result.ok and result.name not in self._failing:
                 self._failing.add(result.name)

@@ -15,7 +15,9 @@ import os
 import signal
 import time
 from multiprocessing.process import BaseProcess
+from signal import SIGINT, SIGTERM
 from types import FrameType
+from typing import Any
 
 from boundary.config.model import Settings
 from boundary.observability.logging import configure_logging, get_logger
@@ -26,9 +28,15 @@ RESPAWN_BACKOFF = 1.0
 KILL_GRACE = 15.0
 
 
-def child_main(settings: Settings, sockets: BoundSockets, index: int) -> None:
-    """Entry point of one worker process."""
-    from boundary.ops.shell.worker import run_worker
+def child_main(settings: Settings, sockets: BoundSockets, index: int, armed: Any) -> None:
+    """Entry point of one worker process. It starts with SIGTERM/SIGINT ignored (inherited
+    from the parent's spawn), records them from here on, and tells the parent it is `armed`:
+    only then does the parent forward signals to it, so none is lost or fatal while starting."""
+    from boundary.ops.shell.worker import record_early_signal, run_worker
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, record_early_signal)
+    armed.set()
     from boundary.system import build_system
 
     log_settings = settings.logging
@@ -48,6 +56,8 @@ class Supervisor:
         self._log = get_logger("boundary.supervisor")
         self._ctx = multiprocessing.get_context("spawn")
         self._procs: dict[int, BaseProcess] = {}
+        self._armed: dict[int, Any] = {}
+        self._delivered: dict[int, int] = {}
         self._signals: list[int] = []
         self._forwarded = 0
         self._codes: list[int] = []
@@ -70,20 +80,29 @@ class Supervisor:
         return code
 
     def _spawn(self, index: int) -> None:
+        armed = self._ctx.Event()
         proc = self._ctx.Process(
             target=child_main,
-            args=(self._settings, self._sockets, index),
+            args=(self._settings, self._sockets, index, armed),
             name=f"boundary-worker-{index}",
         )
-        proc.start()
+        handlers = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (SIGTERM, SIGINT)}
+        try:
+            proc.start()
+        finally:
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
         self._procs[index] = proc
+        self._armed[index] = armed
+        self._delivered[index] = 0
         self._log.info("Worker started", worker=index, worker_pid=proc.pid)
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         self._signals.append(signum)
 
     def _forward_signals(self, deadline: float | None) -> float | None:
-        """Pass each newly received signal to every live worker; returns the kill deadline."""
+        """Pass every received signal to every armed worker (late-armed workers catch up);
+        returns the kill deadline, set by the first signal."""
         while self._forwarded < len(self._signals):
             signum = self._signals[self._forwarded]
             self._forwarded += 1
@@ -93,9 +112,12 @@ class Supervisor:
                 deadline = time.monotonic() + ops.graceful_shutdown_wait_duration
                 deadline += ops.shutdown_timeout + KILL_GRACE
             self._log.info("Forwarding signal to workers", signal=signal.Signals(signum).name)
-            for proc in self._procs.values():
-                if proc.pid is not None and proc.is_alive():
-                    os.kill(proc.pid, signum)
+        for index, proc in self._procs.items():
+            if not self._armed[index].is_set() or proc.pid is None or not proc.is_alive():
+                continue
+            for signum in self._signals[self._delivered[index] :]:
+                os.kill(proc.pid, signum)
+            self._delivered[index] = len(self._signals)
         return deadline
 
     def _close_parent_sockets(self) -> None:

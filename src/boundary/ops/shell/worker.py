@@ -32,6 +32,15 @@ CLOSE_RESOURCES_TIMEOUT = 10.0
 
 StartOutcome = Literal["active", "interrupted", "failed"]
 
+EARLY_SIGNALS: list[int] = []
+"""Signals that arrived before the event loop's handlers existed (see `record_early_signal`)."""
+
+
+def record_early_signal(signum: int, frame: object) -> None:
+    """Installed first thing in a worker process: keep a SIGTERM that arrives while the worker
+    is still importing, instead of dying from it; `WorkerRunner` replays it once running."""
+    EARLY_SIGNALS.append(signum)
+
 
 @dataclass(frozen=True, slots=True)
 class BoundSockets:
@@ -156,6 +165,9 @@ class WorkerRunner:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._on_signal, sig)
+        early, EARLY_SIGNALS[:] = list(EARLY_SIGNALS), []
+        for signum in early:
+            self._on_signal(signal.Signals(signum))
 
     def _on_signal(self, sig: signal.Signals) -> None:
         self._signals += 1

@@ -1,0 +1,57 @@
+"""Database start-up and health (shell): wait for the server, auto-migrate, readiness checks.
+
+Start-up runs after the listeners already accept, so while it waits here `/health/live` is 200
+and `/health/ready` is 503; a SIGTERM during the wait cancels it cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from boundary.db.errors import DatabaseUnavailable
+from boundary.db.shell.engine import Database
+from boundary.db.shell.url import display_url
+from boundary.migrations.shell import MigrationRunner
+from boundary.observability.logging import Logger
+
+RETRY_MAX_SECONDS = 5.0
+
+
+async def wait_for_database(database: Database, logger: Logger) -> None:
+    """Return once the database answers, retrying with capped exponential backoff."""
+    delay = 0.2
+    while True:
+        try:
+            await database.ping()
+        except DatabaseUnavailable as exc:
+            logger.warn("Database not reachable yet; retrying", reason=exc.reason, retry_in_s=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_SECONDS)
+            continue
+        logger.info("Database connected", dialect=database.dialect, url=display_url(database.url))
+        return
+
+
+async def auto_migrate(database: Database, directory: Path, logger: Logger) -> None:
+    """`database.auto_migrate = true`: wait for the server, then apply pending migrations."""
+    await wait_for_database(database, logger)
+    started = time.monotonic()
+    applied = await MigrationRunner(database, directory, logger).migrate()
+    logger.info(
+        "Migrations up to date",
+        applied=len(applied),
+        duration_ms=round((time.monotonic() - started) * 1000, 1),
+    )
+
+
+async def check_migrations(runner: MigrationRunner) -> None:
+    """Readiness: fails while migrations are pending. An unreachable database is the
+    `database` check's to report, so it does not also count as pending here."""
+    try:
+        pending = await runner.pending()
+    except DatabaseUnavailable:
+        return
+    if pending:
+        raise RuntimeError(f"{len(pending)} migration(s) pending")

@@ -1,0 +1,332 @@
+"""User core (pure): validate and normalise what clients send about users.
+
+Every validator returns a value or field errors, never raises for bad input: the HTTP shell turns
+a list of `FieldError` into one 422 problem. Passwords follow NIST SP 800-63B / OWASP ASVS: a
+length window counted in code points, a blocklist of common passwords, no composition rules, and
+the password is never stripped, truncated or otherwise rewritten before hashing.
+
+The common-password list ships beside this module (`COMMON_PASSWORDS_RESOURCE`); the shell reads
+the file once at start-up and passes its text to `load_common_passwords`.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Final
+from uuid import UUID
+
+from boundary.kernel.problems import FieldError
+from boundary.user.core.model import ROLES, Role, User
+
+MIN_PASSWORD_LENGTH: Final = 12
+MAX_PASSWORD_LENGTH: Final = 128
+MAX_EMAIL_LENGTH: Final = 254
+"""RFC 5321's path limit minus the angle brackets."""
+MAX_EMAIL_LOCAL_LENGTH: Final = 64
+MAX_DOMAIN_LABEL_LENGTH: Final = 63
+MAX_NAME_LENGTH: Final = 100
+
+COMMON_PASSWORDS_RESOURCE: Final = ("boundary.user.core", "data/common-passwords.txt")
+"""(package, relative path) of the shipped list, for `importlib.resources` in the shell."""
+
+PATCHABLE_FIELDS: Final = frozenset({"name", "role", "active"})
+_IMMUTABLE_HINTS: Final[Mapping[str, str]] = {
+    "email": "cannot be changed",
+    "password": "cannot be changed here; use POST /api/v1/auth/password",
+}
+
+# ASCII characters RFC 5322 allows in an unquoted (dot-atom) local part, besides letters/digits.
+_ATEXT_SYMBOLS: Final = frozenset("!#$%&'*+/=?^_`{|}~-")
+_ASCII_ALNUM: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+# Invisible characters that reorder text: harmless in storage, deceptive in an admin's listing.
+_BIDI_CONTROLS: Final = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e") | frozenset(
+    "\u2066\u2067\u2068\u2069"
+)
+_FORBIDDEN_NAME_CATEGORIES: Final = frozenset({"Cc", "Cs", "Zl", "Zp"})
+
+_INVALID_EMAIL: Final = "must be a valid email address"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewUser:
+    """A validated `POST /api/v1/users` body; `password` is still plain text, for hashing."""
+
+    email: str
+    name: str
+    password: str = field(repr=False)
+    role: Role
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserPatch:
+    """A validated `PATCH /api/v1/users/{id}` body; `None` means the field was not sent."""
+
+    name: str | None = None
+    role: Role | None = None
+    active: bool | None = None
+
+    @property
+    def fields(self) -> frozenset[str]:
+        """The names of the fields the patch sets."""
+        sent = {"name": self.name, "role": self.role, "active": self.active}
+        return frozenset(key for key, value in sent.items() if value is not None)
+
+
+# --- email -----------------------------------------------------------------------------------
+
+
+def normalize_email(raw: str) -> str | FieldError:
+    """The address trimmed and lower-cased, or why it is not a plausible email address.
+
+    Structure only (one `@`, a dot-atom local part, a dotted domain of sane labels); nothing is
+    looked up, so the result depends on the string alone. Non-ASCII letters are accepted in
+    both parts (internationalised addresses).
+    """
+    email = raw.strip().lower()
+    if not email:
+        return FieldError(field="email", message="is required")
+    if len(email) > MAX_EMAIL_LENGTH:
+        return FieldError(field="email", message=f"must be at most {MAX_EMAIL_LENGTH} characters")
+    local, at, domain = email.partition("@")
+    if not at or not _valid_local_part(local) or not _valid_domain(domain):
+        return FieldError(field="email", message=_INVALID_EMAIL)
+    return email
+
+
+def _valid_local_part(local: str) -> bool:
+    """A dot-atom: atext runs separated by single dots (quoted local parts are refused)."""
+    if not 0 < len(local) <= MAX_EMAIL_LOCAL_LENGTH:
+        return False
+    atoms = local.split(".")
+    return all(atoms) and all(_is_atext(c) for c in local if c != ".")
+
+
+def _is_atext(char: str) -> bool:
+    if char.isascii():
+        return char in _ASCII_ALNUM or char in _ATEXT_SYMBOLS
+    return _is_word_character(char)
+
+
+def _valid_domain(domain: str) -> bool:
+    """At least two labels; letters, digits and inner hyphens; a top-level label not numeric."""
+    labels = domain.split(".")
+    if len(labels) < 2 or not all(_valid_label(label) for label in labels):
+        return False
+    return not labels[-1].isdigit()
+
+
+def _valid_label(label: str) -> bool:
+    if not 0 < len(label) <= MAX_DOMAIN_LABEL_LENGTH:
+        return False
+    if label.startswith("-") or label.endswith("-"):
+        return False
+    return all(c == "-" or c in _ASCII_ALNUM or _is_word_character(c) for c in label)
+
+
+def _is_word_character(char: str) -> bool:
+    """A non-ASCII letter, combining mark or digit (what internationalised names are made of)."""
+    return not char.isascii() and unicodedata.category(char)[0] in "LMN"
+
+
+# --- name and role ---------------------------------------------------------------------------
+
+
+def validate_name(raw: str) -> str | FieldError:
+    """The name trimmed, or why it cannot be shown safely.
+
+    Control characters, line breaks and bidirectional overrides are refused: names are shown in
+    listings and logs, where they could forge lines or disguise the text around them.
+    """
+    name = raw.strip()
+    if not name:
+        return FieldError(field="name", message="is required")
+    if len(name) > MAX_NAME_LENGTH:
+        return FieldError(field="name", message=f"must be at most {MAX_NAME_LENGTH} characters")
+    if any(_is_forbidden_in_name(c) for c in name):
+        return FieldError(field="name", message="must not contain control characters")
+    return name
+
+
+def _is_forbidden_in_name(char: str) -> bool:
+    return char in _BIDI_CONTROLS or unicodedata.category(char) in _FORBIDDEN_NAME_CATEGORIES
+
+
+def validate_role(raw: str) -> Role | FieldError:
+    """The role when it is one of `ROLES` exactly (roles are case-sensitive identifiers)."""
+    for role in ROLES:
+        if raw == role:
+            return role
+    return FieldError(field="role", message="must be one of: " + ", ".join(ROLES))
+
+
+# --- passwords -------------------------------------------------------------------------------
+
+
+def validate_password(
+    password: str, *, common: frozenset[str], email: str | None = None, field: str = "password"
+) -> list[FieldError]:
+    """Why the password is unacceptable; an empty list means it is fine.
+
+    Length is counted in code points and the password is judged exactly as given. `common`
+    holds lower-cased entries (as `load_common_passwords` returns them), so the check is
+    case-insensitive; so is the comparison with the email address and its local part. `field`
+    names the input in the errors (`new_password` on the change-password endpoint).
+    """
+    errors: list[FieldError] = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        errors.append(
+            FieldError(field=field, message=f"must be at least {MIN_PASSWORD_LENGTH} characters")
+        )
+    elif len(password) > MAX_PASSWORD_LENGTH:
+        errors.append(
+            FieldError(field=field, message=f"must be at most {MAX_PASSWORD_LENGTH} characters")
+        )
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in password):
+        # A lone surrogate (possible through JSON `\ud800`) has no UTF-8 encoding to hash.
+        errors.append(FieldError(field=field, message="must be valid Unicode text"))
+    folded = password.lower()
+    if folded in common:
+        errors.append(
+            FieldError(field=field, message="is too common; choose a less predictable password")
+        )
+    if email is not None and folded in _email_forms(email):
+        errors.append(FieldError(field=field, message="must not be your email address"))
+    return errors
+
+
+def _email_forms(email: str) -> frozenset[str]:
+    """The address and its local part, lower-cased: the guesses an attacker tries first."""
+    address = email.strip().lower()
+    local = address.rpartition("@")[0]
+    return frozenset(form for form in (address, local) if form)
+
+
+def load_common_passwords(text: str) -> frozenset[str]:
+    """The entries of the shipped list: one per line, `#` starts a comment line, lower-cased.
+
+    Lines are trimmed, so an entry cannot begin or end with whitespace or begin with `#`.
+    """
+    entries = (line.strip() for line in text.splitlines())
+    return frozenset(entry.lower() for entry in entries if entry and not entry.startswith("#"))
+
+
+# --- request bodies --------------------------------------------------------------------------
+
+
+def validate_new_user(
+    *, email: str, name: str, password: str, role: str, common: frozenset[str]
+) -> NewUser | list[FieldError]:
+    """The normalised new user, or every field error at once (email, name, password, role)."""
+    checked_email = normalize_email(email)
+    checked_name = validate_name(name)
+    checked_role = validate_role(role)
+    password_errors = validate_password(
+        password,
+        common=common,
+        email=email if isinstance(checked_email, FieldError) else checked_email,
+    )
+    if (
+        isinstance(checked_email, FieldError)
+        or isinstance(checked_name, FieldError)
+        or isinstance(checked_role, FieldError)
+        or password_errors
+    ):
+        return [
+            *_errors_in((checked_email, checked_name)),
+            *password_errors,
+            *_errors_in((checked_role,)),
+        ]
+    return NewUser(email=checked_email, name=checked_name, password=password, role=checked_role)
+
+
+def _errors_in(results: Iterable[object]) -> list[FieldError]:
+    return [result for result in results if isinstance(result, FieldError)]
+
+
+def validate_user_patch(
+    patch: Mapping[str, object], *, common: frozenset[str] = frozenset()
+) -> UserPatch | list[FieldError]:
+    """The validated patch, or an error for every bad, unknown or unchangeable field.
+
+    `common` is accepted so both body validators are called alike; a patch never carries a
+    password (that has its own endpoint), so it is unused. Errors come in field-name order.
+    """
+    del common
+    if not patch:
+        fields = ", ".join(sorted(PATCHABLE_FIELDS))
+        return [FieldError(field="body", message=f"must set at least one of: {fields}")]
+    unknown = [_not_patchable(key) for key in patch if key not in PATCHABLE_FIELDS]
+    name = _patch_name(patch["name"]) if "name" in patch else None
+    role = _patch_role(patch["role"]) if "role" in patch else None
+    active = _patch_active(patch["active"]) if "active" in patch else None
+    if (
+        unknown
+        or isinstance(name, FieldError)
+        or isinstance(role, FieldError)
+        or isinstance(active, FieldError)
+    ):
+        errors = [*unknown, *_errors_in((name, role, active))]
+        return sorted(errors, key=lambda error: error.field)
+    return UserPatch(name=name, role=role, active=active)
+
+
+def _not_patchable(key: str) -> FieldError:
+    return FieldError(
+        field=key, message=_IMMUTABLE_HINTS.get(key, "is not a field that can be updated")
+    )
+
+
+def _patch_name(value: object) -> str | FieldError:
+    return validate_name(value) if isinstance(value, str) else _must_be("name", "a string")
+
+
+def _patch_role(value: object) -> Role | FieldError:
+    return validate_role(value) if isinstance(value, str) else _must_be("role", "a string")
+
+
+def _patch_active(value: object) -> bool | FieldError:
+    # JSON null is refused too: `active` is a state, not an optional attribute.
+    return value if isinstance(value, bool) else _must_be("active", "true or false")
+
+
+def _must_be(key: str, what: str) -> FieldError:
+    return FieldError(field=key, message=f"must be {what}")
+
+
+# --- turning validated input into entities ---------------------------------------------------
+
+
+def create_user(new: NewUser, *, id: UUID, password_hash: str, now: datetime) -> User:
+    """The `User` to insert for a validated request: active, no MFA, no logins yet."""
+    return User(
+        id=id,
+        email=new.email,
+        name=new.name,
+        password_hash=password_hash,
+        role=new.role,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def changed_fields(user: User, patch: UserPatch) -> frozenset[str]:
+    """The patch's fields whose value differs from the user's (for audit and a no-op check)."""
+    current: dict[str, object] = {"name": user.name, "role": user.role, "active": user.active}
+    wanted: dict[str, object] = {"name": patch.name, "role": patch.role, "active": patch.active}
+    return frozenset(key for key in patch.fields if wanted[key] != current[key])
+
+
+def apply_user_patch(user: User, patch: UserPatch, *, now: datetime) -> User:
+    """The user with the patch applied; `updated_at` moves only when something changed."""
+    if not changed_fields(user, patch):
+        return user
+    return replace(
+        user,
+        name=user.name if patch.name is None else patch.name,
+        role=user.role if patch.role is None else patch.role,
+        active=user.active if patch.active is None else patch.active,
+        updated_at=now,
+    )

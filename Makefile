@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 run: $(STAMP)
 	@mkdir -p var
+	$(BIN)/boundary migrate migrate
 	$(BIN)/boundary serve
 
 test: $(STAMP)

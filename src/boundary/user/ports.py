@@ -32,7 +32,8 @@ class Users(Protocol):
         """Case-insensitive lookup, soft-deleted users included."""
 
     async def save(self, user: User) -> None:
-        """Write every mutable column of an existing user."""
+        """Write every column of an existing user but id and created_at; raises `EmailTaken`
+        when a changed email is in use."""
 
     async def search(self, where: UserFilter, *, limit: int, offset: int) -> Page[User]:
         """Live (not soft-deleted) users, oldest first, with the total matching."""

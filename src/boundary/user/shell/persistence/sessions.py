@@ -1,0 +1,110 @@
+"""`Sessions` on SQLAlchemy Core (shell): one `AsyncConnection`, inside the caller's transaction.
+
+`with_user` runs on every authenticated request: one prepared join, built once at import.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Row, bindparam, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from boundary.kernel.pagination import Page
+from boundary.user.core.model import Session, User
+from boundary.user.shell.persistence.queries import fetch_page
+from boundary.user.shell.persistence.schema import user_sessions, users
+from boundary.user.shell.persistence.users import user_from_row
+
+SESSION_COLUMNS = tuple(user_sessions.c.keys())
+_WIDTH = len(SESSION_COLUMNS)
+
+_SELECT = select(*user_sessions.c)
+_GET = _SELECT.where(user_sessions.c.id == bindparam("session_id"))
+_BY_TOKEN_HASH = _SELECT.where(user_sessions.c.token_hash == bindparam("token_hash"))
+_WITH_USER = (
+    select(*user_sessions.c, *users.c)
+    .join_from(user_sessions, users, user_sessions.c.user_id == users.c.id)
+    .where(user_sessions.c.id == bindparam("session_id"))
+)
+_INSERT = insert(user_sessions)
+_UPDATE = update(user_sessions).where(user_sessions.c.id == bindparam("target_id"))
+_REVOKE = (
+    update(user_sessions)
+    .where(user_sessions.c.user_id == bindparam("owner"), user_sessions.c.revoked_at.is_(None))
+    .values(revoked_at=bindparam("now"))
+)
+_REVOKE_ALL_BUT = _REVOKE.where(user_sessions.c.id != bindparam("keep"))
+_COUNT_LIVE = (
+    select(func.count())
+    .select_from(user_sessions)
+    .where(user_sessions.c.expires_at > bindparam("now"), user_sessions.c.revoked_at.is_(None))
+)
+_NEWEST_FIRST = (user_sessions.c.created_at.desc(), user_sessions.c.id.desc())
+
+
+def session_from_row(row: Row[Any] | tuple[Any, ...]) -> Session:
+    """A `Session` from the values of `SESSION_COLUMNS`, in that order."""
+    return Session(**dict(zip(SESSION_COLUMNS, row, strict=True)))
+
+
+class SqlSessions:
+    """Sessions in the `user_sessions` table."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, session: Session) -> None:
+        await self._conn.execute(_INSERT, {key: getattr(session, key) for key in SESSION_COLUMNS})
+
+    async def get(self, session_id: UUID) -> Session | None:
+        row = (await self._conn.execute(_GET, {"session_id": session_id})).first()
+        return None if row is None else session_from_row(row)
+
+    async def by_token_hash(self, token_hash: str) -> Session | None:
+        row = (await self._conn.execute(_BY_TOKEN_HASH, {"token_hash": token_hash})).first()
+        return None if row is None else session_from_row(row)
+
+    async def with_user(self, session_id: UUID) -> tuple[Session, User] | None:
+        row = (await self._conn.execute(_WITH_USER, {"session_id": session_id})).first()
+        if row is None:
+            return None
+        return session_from_row(row[:_WIDTH]), user_from_row(row[_WIDTH:])
+
+    async def save(self, session: Session) -> None:
+        await self._conn.execute(
+            _UPDATE,
+            {
+                "target_id": session.id,
+                "last_seen_at": session.last_seen_at,
+                "expires_at": session.expires_at,
+                "revoked_at": session.revoked_at,
+            },
+        )
+
+    async def revoke_for_user(
+        self, user_id: UUID, now: datetime, *, keep: UUID | None = None
+    ) -> int:
+        if keep is None:
+            result = await self._conn.execute(_REVOKE, {"owner": user_id, "now": now})
+        else:
+            params = {"owner": user_id, "now": now, "keep": keep}
+            result = await self._conn.execute(_REVOKE_ALL_BUT, params)
+        return result.rowcount
+
+    async def for_user(self, user_id: UUID, *, limit: int, offset: int) -> Page[Session]:
+        mine = [user_sessions.c.user_id == user_id]
+        return await fetch_page(
+            self._conn,
+            user_sessions,
+            mine,
+            _NEWEST_FIRST,
+            session_from_row,
+            limit=limit,
+            offset=offset,
+        )
+
+    async def count_live(self, now: datetime) -> int:
+        return await self._conn.scalar(_COUNT_LIVE, {"now": now}) or 0

@@ -1,0 +1,105 @@
+"""`Users` on SQLAlchemy Core (shell): one `AsyncConnection`, inside the caller's transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, Executable, Row, bindparam, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from boundary.kernel.pagination import Page
+from boundary.user.core.model import User, UserFilter
+from boundary.user.ports import EmailTaken
+from boundary.user.shell.persistence.queries import LIKE_ESCAPE, contains_pattern, fetch_page
+from boundary.user.shell.persistence.schema import EMAIL_UNIQUE_INDEX, users
+
+USER_COLUMNS = tuple(users.c.keys())
+_MUTABLE_COLUMNS = tuple(key for key in USER_COLUMNS if key not in ("id", "created_at"))
+
+_SELECT = select(*users.c)
+_GET = _SELECT.where(users.c.id == bindparam("user_id"))
+# PostgreSQL and SQLite index lower(email); MariaDB cannot, and relies on a case-insensitive
+# collation of the email column itself — so MySQL compares the column as it is.
+_BY_FOLDED_EMAIL = _SELECT.where(func.lower(users.c.email) == bindparam("email"))
+_BY_COLLATED_EMAIL = _SELECT.where(users.c.email == bindparam("email"))
+_INSERT = insert(users)
+_UPDATE = update(users).where(users.c.id == bindparam("target_id"))
+_ORDER = (users.c.created_at, users.c.id)
+
+
+def user_from_row(row: Row[Any] | tuple[Any, ...]) -> User:
+    """A `User` from the values of `USER_COLUMNS`, in that order."""
+    return User(**dict(zip(USER_COLUMNS, row, strict=True)))
+
+
+def is_email_conflict(error: IntegrityError) -> bool:
+    """Whether `error` is a violation of the unique email index (on any dialect)."""
+    orig = error.orig
+    cause = getattr(orig, "__cause__", None)
+    constraint = getattr(orig, "constraint_name", None) or getattr(cause, "constraint_name", None)
+    if constraint is not None:  # asyncpg names the constraint
+        return bool(constraint == EMAIL_UNIQUE_INDEX)
+    # MySQL "… for key 'users_email_key'" (MySQL 8: 'users.users_email_key'), SQLite
+    # "UNIQUE constraint failed: index 'users_email_key'": the name ends the message.
+    message = str(orig.args[-1] if orig is not None and orig.args else orig).rstrip()
+    return message.endswith((f"'{EMAIL_UNIQUE_INDEX}'", f".{EMAIL_UNIQUE_INDEX}'"))
+
+
+class SqlUsers:
+    """Users in the `users` table."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+        self._by_email = _BY_COLLATED_EMAIL if conn.dialect.name == "mysql" else _BY_FOLDED_EMAIL
+
+    async def add(self, user: User) -> None:
+        await self._write(_INSERT, {key: getattr(user, key) for key in USER_COLUMNS}, user.email)
+
+    async def _write(self, statement: Executable, values: dict[str, Any], email: str) -> None:
+        """Run an insert or update in a savepoint: after `EmailTaken` the unit of work stays
+        usable on every database (PostgreSQL would otherwise abort the whole transaction)."""
+        try:
+            async with self._conn.begin_nested():
+                await self._conn.execute(statement, values)
+        except IntegrityError as error:
+            if is_email_conflict(error):
+                raise EmailTaken(email) from error
+            raise
+
+    async def get(self, user_id: UUID) -> User | None:
+        row = (await self._conn.execute(_GET, {"user_id": user_id})).first()
+        return None if row is None else user_from_row(row)
+
+    async def by_email(self, email: str) -> User | None:
+        row = (await self._conn.execute(self._by_email, {"email": email.lower()})).first()
+        return None if row is None else user_from_row(row)
+
+    async def save(self, user: User) -> None:
+        """Update inside a savepoint, like `add`: a changed email may be taken."""
+        values: dict[str, Any] = {key: getattr(user, key) for key in _MUTABLE_COLUMNS}
+        await self._write(_UPDATE, {**values, "target_id": user.id}, user.email)
+
+    async def search(self, where: UserFilter, *, limit: int, offset: int) -> Page[User]:
+        conditions = _conditions(where)
+        return await fetch_page(
+            self._conn, users, conditions, _ORDER, user_from_row, limit=limit, offset=offset
+        )
+
+
+def _conditions(where: UserFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [users.c.deleted_at.is_(None)]
+    if where.role is not None:
+        conditions.append(users.c.role == where.role)
+    if where.active is not None:
+        conditions.append(users.c.active == where.active)
+    if where.q:
+        pattern = contains_pattern(where.q.lower())
+        conditions.append(
+            or_(
+                func.lower(users.c.email).like(pattern, escape=LIKE_ESCAPE),
+                func.lower(users.c.name).like(pattern, escape=LIKE_ESCAPE),
+            )
+        )
+    return conditions

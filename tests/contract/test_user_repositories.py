@@ -1,0 +1,725 @@
+"""Contract of the user ports — Users, Sessions, AuditLog, UnitOfWork — for every adapter.
+
+Each test runs against the in-memory fake and the SQL adapters on SQLite, PostgreSQL and
+MySQL/MariaDB, each on a fresh database migrated with the project's migration runner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError, StatementError
+
+from boundary.db.shell.engine import Database
+from boundary.migrations.shell import MigrationRunner
+from boundary.observability.logging import get_logger
+from boundary.observability.metrics.noop import NoopMetrics
+from boundary.user.core.model import AuditEvent, AuditFilter, Session, User, UserFilter
+from boundary.user.ports import EmailTaken, UnitOfWork, UnitOfWorkFactory
+from boundary.user.shell.persistence import schema, sql_unit_of_work_factory
+from tests.conftest import FreshDatabase
+from tests.fakes.user_repositories import FakeUserStore
+from tests.support.databases import DIALECTS
+
+pytestmark = pytest.mark.anyio
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+NOW = datetime(2026, 1, 3, 12, 0, 0, 123456, tzinfo=UTC)
+PLUS_TWO = timezone(timedelta(hours=2))
+
+
+@dataclass
+class Backend:
+    """One adapter under test: its unit-of-work factory, and the database for SQL ones."""
+
+    name: str
+    unit_of_work: UnitOfWorkFactory
+    database: Database | None = None
+
+
+@pytest.fixture(params=("fake", *DIALECTS))
+def backend_url(request: pytest.FixtureRequest, fresh_database: FreshDatabase) -> str | None:
+    """None for the fake, else a fresh database of the parameter's dialect."""
+    return None if request.param == "fake" else fresh_database(request.param)
+
+
+@pytest.fixture
+async def backend(backend_url: str | None) -> AsyncIterator[Backend]:
+    if backend_url is None:
+        yield Backend("fake", FakeUserStore().unit_of_work)
+        return
+    database = Database(
+        backend_url,
+        pool_size=2,
+        pool_timeout_ms=5000,
+        metrics=NoopMetrics(),
+        logger=get_logger("test.persistence"),
+    )
+    try:
+        await MigrationRunner(database, MIGRATIONS).migrate()
+        yield Backend(database.dialect, sql_unit_of_work_factory(database), database)
+    finally:
+        await database.close()
+
+
+@asynccontextmanager
+async def committed(backend: Backend) -> AsyncIterator[UnitOfWork]:
+    """A unit of work committed when the block ends without an exception."""
+    async with backend.unit_of_work() as uow:
+        yield uow
+        await uow.commit()
+
+
+def make_user(**overrides: Any) -> User:
+    user_id = overrides.pop("id", None) or uuid4()
+    values: dict[str, Any] = {
+        "id": user_id,
+        "email": f"user-{user_id.hex[:12]}@example.com",
+        "name": "Ada Lovelace",
+        "password_hash": "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g",
+        "role": "user",
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
+    return User(**(values | overrides))
+
+
+def make_session(user: User, **overrides: Any) -> Session:
+    session_id = overrides.pop("id", None) or uuid4()
+    values: dict[str, Any] = {
+        "id": session_id,
+        "user_id": user.id,
+        "token_hash": session_id.hex * 2,
+        "created_at": NOW,
+        "expires_at": NOW + timedelta(hours=12),
+    }
+    return Session(**(values | overrides))
+
+
+def make_event(**overrides: Any) -> AuditEvent:
+    values: dict[str, Any] = {
+        "event_type": "login_succeeded",
+        "action": "login",
+        "result": "success",
+        "created_at": NOW,
+    }
+    return AuditEvent(**(values | overrides))
+
+
+async def add_users(backend: Backend, *users: User) -> None:
+    async with committed(backend) as uow:
+        for user in users:
+            await uow.users.add(user)
+
+
+def assert_utc(*values: datetime | None) -> None:
+    for value in values:
+        if value is not None:
+            assert value.tzinfo is not None
+            assert value.utcoffset() == timedelta(0)
+
+
+# --- Users -------------------------------------------------------------------------------------
+
+
+async def test_added_user_reads_back_with_every_column(backend: Backend) -> None:
+    """Every column round-trips; timestamps come back aware, in UTC, to the microsecond."""
+    user = make_user(
+        email="grace@example.com",
+        name="Grace Hopper",
+        role="admin",
+        active=False,
+        mfa_enabled=True,
+        mfa_secret="JBSWY3DPEHPK3PXP",
+        failed_login_count=3,
+        lockout_until=datetime(2026, 1, 3, 14, 15, 0, 654321, tzinfo=PLUS_TWO),
+        login_count=42,
+        last_login=NOW - timedelta(days=1, microseconds=1),
+        created_at=NOW - timedelta(days=30),
+        updated_at=NOW,
+        deleted_at=NOW + timedelta(seconds=1),
+    )
+    await add_users(backend, user)
+    async with backend.unit_of_work() as uow:
+        found = await uow.users.get(user.id)
+    assert found == user
+    assert found.lockout_until is not None
+    assert found.lockout_until.microsecond == 654321
+    assert_utc(found.lockout_until, found.last_login, found.created_at, found.updated_at)
+    assert_utc(found.deleted_at)
+
+
+async def test_a_minimal_user_keeps_its_defaults_and_nones(backend: Backend) -> None:
+    user = make_user()
+    await add_users(backend, user)
+    async with backend.unit_of_work() as uow:
+        found = await uow.users.get(user.id)
+    assert found == user
+    assert (found.mfa_secret, found.lockout_until, found.deleted_at) == (None, None, None)
+    assert (found.active, found.mfa_enabled, found.login_count) == (True, False, 0)
+
+
+async def test_unknown_user_is_none(backend: Backend) -> None:
+    async with backend.unit_of_work() as uow:
+        assert await uow.users.get(uuid4()) is None
+        assert await uow.users.by_email("nobody@example.com") is None
+
+
+async def test_text_round_trips_beyond_ascii(backend: Backend) -> None:
+    user = make_user(name="Zoë Ångström 😀 李")
+    await add_users(backend, user)
+    async with backend.unit_of_work() as uow:
+        assert await uow.users.get(user.id) == user
+
+
+async def test_by_email_ignores_case_both_ways(backend: Backend) -> None:
+    lower = make_user(email="ada@example.com")
+    mixed = make_user(email="Mixed.Case@Example.com")
+    await add_users(backend, lower, mixed)
+    async with backend.unit_of_work() as uow:
+        assert await uow.users.by_email("ADA@Example.COM") == lower
+        assert await uow.users.by_email("mixed.case@example.com") == mixed
+
+
+async def test_by_email_finds_soft_deleted_users(backend: Backend) -> None:
+    deleted = make_user(email="gone@example.com", deleted_at=NOW)
+    await add_users(backend, deleted)
+    async with backend.unit_of_work() as uow:
+        assert await uow.users.by_email("gone@example.com") == deleted
+
+
+@pytest.mark.parametrize("taken_by_deleted", [False, True])
+async def test_duplicate_email_in_another_case_is_email_taken(
+    backend: Backend, taken_by_deleted: bool
+) -> None:
+    """Also when the holder is soft-deleted: its email stays reserved."""
+    holder = make_user(email="ada@example.com", deleted_at=NOW if taken_by_deleted else None)
+    await add_users(backend, holder)
+    async with backend.unit_of_work() as uow:
+        with pytest.raises(EmailTaken):
+            await uow.users.add(make_user(email="ADA@Example.com"))
+
+
+async def test_unit_of_work_stays_usable_after_email_taken(backend: Backend) -> None:
+    first, second = make_user(email="ada@example.com"), make_user()
+    async with committed(backend) as uow:
+        await uow.users.add(first)
+        with pytest.raises(EmailTaken):
+            await uow.users.add(make_user(email="Ada@example.com"))
+        await uow.users.add(second)
+    async with backend.unit_of_work() as uow:
+        assert await uow.users.get(first.id) == first
+        assert await uow.users.get(second.id) == second
+
+
+async def test_save_writes_every_mutable_column(backend: Backend) -> None:
+    user = make_user(email="before@example.com")
+    await add_users(backend, user)
+    changed = replace(
+        user,
+        email="after@example.com",
+        name="Renamed",
+        password_hash="$argon2id$v=19$m=65536,t=3,p=4$bmV3c2FsdA$bmV3aGFzaA",
+        role="viewer",
+        active=False,
+        mfa_enabled=True,
+        mfa_secret="KRSXG5CTMVRXEZLU",
+        failed_login_count=10,
+        lockout_until=NOW + timedelta(minutes=15),
+        login_count=7,
+        last_login=NOW - timedelta(hours=1),
+        updated_at=NOW + timedelta(seconds=5, microseconds=1),
+        deleted_at=NOW + timedelta(seconds=5),
+    )
+    async with committed(backend) as uow:
+        await uow.users.save(changed)
+    async with backend.unit_of_work() as uow:
+        assert await uow.users.get(user.id) == changed
+    cleared = replace(
+        changed, mfa_secret=None, lockout_until=None, last_login=None, deleted_at=None
+    )
+    async with committed(backend) as uow:
+        await uow.users.save(cleared)
+    async with backend.unit_of_work() as uow:
+        assert await uow.users.get(user.id) == cleared
+
+
+async def test_save_keeps_id_and_created_at(backend: Backend) -> None:
+    user = make_user()
+    await add_users(backend, user)
+    async with committed(backend) as uow:
+        await uow.users.save(replace(user, created_at=NOW + timedelta(days=1), name="New"))
+    async with backend.unit_of_work() as uow:
+        assert await uow.users.get(user.id) == replace(user, name="New")
+
+
+async def test_save_to_an_email_in_use_is_email_taken(backend: Backend) -> None:
+    ada, bob = make_user(email="ada@example.com"), make_user(email="bob@example.com")
+    await add_users(backend, ada, bob)
+    async with backend.unit_of_work() as uow:
+        with pytest.raises(EmailTaken):
+            await uow.users.save(replace(bob, email="ADA@example.com"))
+
+
+async def test_unit_of_work_stays_usable_after_email_taken_on_save(backend: Backend) -> None:
+    ada, bob = make_user(email="ada@example.com"), make_user(email="bob@example.com")
+    await add_users(backend, ada, bob)
+    async with committed(backend) as uow:
+        with pytest.raises(EmailTaken):
+            await uow.users.save(replace(bob, email="ada@example.com"))
+        await uow.users.save(replace(bob, name="Robert"))
+    async with backend.unit_of_work() as uow:
+        assert await uow.users.get(bob.id) == replace(bob, name="Robert")
+
+
+async def test_a_duplicate_id_is_an_error_but_not_email_taken(backend: Backend) -> None:
+    user = make_user()
+    await add_users(backend, user)
+    async with backend.unit_of_work() as uow:
+        with pytest.raises((KeyError, IntegrityError)) as raised:
+            await uow.users.add(make_user(id=user.id, email="another@example.com"))
+    assert not isinstance(raised.value, EmailTaken)
+
+
+async def test_naive_timestamps_are_refused(backend: Backend) -> None:
+    """Timestamps are aware everywhere; a naive one is a programming error, never stored."""
+    async with backend.unit_of_work() as uow:
+        with pytest.raises((ValueError, StatementError)) as raised:
+            await uow.users.add(make_user(created_at=NOW.replace(tzinfo=None)))
+    error = raised.value
+    assert isinstance(error, ValueError) or isinstance(getattr(error, "orig", None), ValueError)
+
+
+# --- Users.search ------------------------------------------------------------------------------
+
+
+async def test_search_pages_live_users_oldest_first_with_total(backend: Backend) -> None:
+    people = [make_user(created_at=NOW + timedelta(seconds=i)) for i in range(5)]
+    deleted = make_user(created_at=NOW - timedelta(seconds=1), deleted_at=NOW)
+    await add_users(backend, people[3], deleted, people[0], people[4], people[1], people[2])
+    pages = []
+    async with backend.unit_of_work() as uow:
+        for offset in (0, 2, 4):
+            pages.append(await uow.users.search(UserFilter(), limit=2, offset=offset))
+    assert [page.total for page in pages] == [5, 5, 5]
+    assert [user for page in pages for user in page.items] == people
+
+
+async def test_search_breaks_created_at_ties_by_id(backend: Backend) -> None:
+    same_time = [make_user() for _ in range(4)]
+    await add_users(backend, *same_time)
+    async with backend.unit_of_work() as uow:
+        page = await uow.users.search(UserFilter(), limit=10, offset=0)
+    assert [u.id for u in page.items] == sorted(u.id for u in same_time)
+
+
+async def test_search_offset_past_the_end_keeps_the_total(backend: Backend) -> None:
+    await add_users(backend, make_user(), make_user())
+    async with backend.unit_of_work() as uow:
+        page = await uow.users.search(UserFilter(), limit=10, offset=5)
+    assert page.items == ()
+    assert page.total == 2
+
+
+async def test_search_filters_by_role_and_active(backend: Backend) -> None:
+    admin = make_user(role="admin")
+    viewer = make_user(role="viewer", created_at=NOW + timedelta(seconds=1))
+    inactive = make_user(role="viewer", active=False, created_at=NOW + timedelta(seconds=2))
+    await add_users(backend, admin, viewer, inactive)
+    async with backend.unit_of_work() as uow:
+        viewers = await uow.users.search(UserFilter(role="viewer"), limit=10, offset=0)
+        active = await uow.users.search(UserFilter(active=True), limit=10, offset=0)
+        both = await uow.users.search(UserFilter(role="viewer", active=False), limit=10, offset=0)
+    assert (viewers.items, viewers.total) == ((viewer, inactive), 2)
+    assert (active.items, active.total) == ((admin, viewer), 2)
+    assert (both.items, both.total) == ((inactive,), 1)
+
+
+async def test_search_q_matches_email_or_name_ignoring_case(backend: Backend) -> None:
+    by_email = make_user(email="ada.lovelace@example.com", name="A. L.")
+    by_name = make_user(name="Countess of LOVELACE", created_at=NOW + timedelta(seconds=1))
+    neither = make_user(name="Grace Hopper", created_at=NOW + timedelta(seconds=2))
+    await add_users(backend, by_email, by_name, neither)
+    async with backend.unit_of_work() as uow:
+        page = await uow.users.search(UserFilter(q="LoveLace"), limit=10, offset=0)
+    assert (page.items, page.total) == ((by_email, by_name), 2)
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("%", {"percent", "all"}),
+        ("_", {"underscore", "all"}),
+        ("/", {"slash", "all"}),
+        ("5%_/", {"all"}),
+    ],
+)
+async def test_search_q_takes_like_wildcards_literally(
+    backend: Backend, q: str, expected: set[str]
+) -> None:
+    """`%` and `_` (and the escape character) in `q` match themselves, not anything."""
+    users = {
+        "percent": make_user(name="Discount 50% off"),
+        "underscore": make_user(name="snake_case"),
+        "slash": make_user(name="either/or"),
+        "all": make_user(name="tricky 5%_/ name"),
+        "plain": make_user(name="Plain Name"),
+    }
+    await add_users(backend, *users.values())
+    async with backend.unit_of_work() as uow:
+        page = await uow.users.search(UserFilter(q=q), limit=10, offset=0)
+    assert {u.name for u in page.items} == {users[key].name for key in expected}
+    assert page.total == len(expected)
+
+
+# --- Sessions ----------------------------------------------------------------------------------
+
+
+async def test_added_session_reads_back_by_id_and_by_token_hash(backend: Backend) -> None:
+    user = make_user()
+    full = make_session(
+        user,
+        last_seen_at=NOW + timedelta(minutes=5, microseconds=7),
+        revoked_at=NOW + timedelta(minutes=6),
+        ip="2001:db8::1",
+        user_agent="Mozilla/5.0 (X11; Linux x86_64) " + "x" * 600,
+        expires_at=datetime(2026, 1, 4, 2, 0, 0, 1, tzinfo=PLUS_TWO),
+    )
+    bare = make_session(user)
+    async with committed(backend) as uow:
+        await uow.users.add(user)
+        await uow.sessions.add(full)
+        await uow.sessions.add(bare)
+    async with backend.unit_of_work() as uow:
+        assert await uow.sessions.get(full.id) == full
+        assert await uow.sessions.by_token_hash(full.token_hash) == full
+        assert await uow.sessions.get(bare.id) == bare
+        found = await uow.sessions.by_token_hash(bare.token_hash)
+    assert found == bare
+    assert_utc(found.created_at, found.expires_at)
+
+
+async def test_unknown_session_is_none(backend: Backend) -> None:
+    async with backend.unit_of_work() as uow:
+        assert await uow.sessions.get(uuid4()) is None
+        assert await uow.sessions.by_token_hash("0" * 64) is None
+        assert await uow.sessions.with_user(uuid4()) is None
+
+
+async def test_with_user_returns_the_session_and_its_full_user(backend: Backend) -> None:
+    user = make_user(mfa_enabled=True, mfa_secret="JBSWY3DPEHPK3PXP", last_login=NOW)
+    other = make_user()
+    session = make_session(user, ip="203.0.113.9", last_seen_at=NOW)
+    async with committed(backend) as uow:
+        await uow.users.add(user)
+        await uow.users.add(other)
+        await uow.sessions.add(session)
+        await uow.sessions.add(make_session(other))
+    async with backend.unit_of_work() as uow:
+        assert await uow.sessions.with_user(session.id) == (session, user)
+
+
+async def test_save_writes_last_seen_expiry_and_revocation(backend: Backend) -> None:
+    user = make_user()
+    session = make_session(user)
+    async with committed(backend) as uow:
+        await uow.users.add(user)
+        await uow.sessions.add(session)
+    changed = replace(
+        session,
+        last_seen_at=NOW + timedelta(minutes=1),
+        expires_at=NOW + timedelta(days=1),
+        revoked_at=NOW + timedelta(minutes=2),
+    )
+    async with committed(backend) as uow:
+        await uow.sessions.save(changed)
+    async with backend.unit_of_work() as uow:
+        assert await uow.sessions.get(session.id) == changed
+
+
+async def test_revoke_for_user_revokes_the_unrevoked_except_keep(backend: Backend) -> None:
+    user, other = make_user(), make_user()
+    kept = make_session(user)
+    live = [make_session(user) for _ in range(2)]
+    expired = make_session(user, expires_at=NOW - timedelta(hours=1))
+    earlier = make_session(user, revoked_at=NOW - timedelta(days=1))
+    elsewhere = make_session(other)
+    async with committed(backend) as uow:
+        await uow.users.add(user)
+        await uow.users.add(other)
+        for session in (kept, *live, expired, earlier, elsewhere):
+            await uow.sessions.add(session)
+    revoked_at = NOW + timedelta(minutes=1)
+    async with committed(backend) as uow:
+        assert await uow.sessions.revoke_for_user(user.id, revoked_at, keep=kept.id) == 3
+    async with backend.unit_of_work() as uow:
+        for session in (*live, expired):
+            assert await uow.sessions.get(session.id) == replace(session, revoked_at=revoked_at)
+        for untouched in (kept, earlier, elsewhere):
+            assert await uow.sessions.get(untouched.id) == untouched
+
+
+async def test_revoke_for_user_without_keep_revokes_all(backend: Backend) -> None:
+    user = make_user()
+    sessions = [make_session(user) for _ in range(3)]
+    async with committed(backend) as uow:
+        await uow.users.add(user)
+        for session in sessions:
+            await uow.sessions.add(session)
+    async with committed(backend) as uow:
+        assert await uow.sessions.revoke_for_user(user.id, NOW) == 3
+        assert await uow.sessions.revoke_for_user(user.id, NOW) == 0
+        assert await uow.sessions.count_live(NOW) == 0
+
+
+async def test_for_user_pages_newest_first_with_total(backend: Backend) -> None:
+    user, other = make_user(), make_user()
+    mine = [make_session(user, created_at=NOW + timedelta(minutes=i)) for i in range(5)]
+    async with committed(backend) as uow:
+        await uow.users.add(user)
+        await uow.users.add(other)
+        for session in (mine[2], mine[0], make_session(other), mine[4], mine[1], mine[3]):
+            await uow.sessions.add(session)
+    async with backend.unit_of_work() as uow:
+        first = await uow.sessions.for_user(user.id, limit=3, offset=0)
+        rest = await uow.sessions.for_user(user.id, limit=3, offset=3)
+        nobody = await uow.sessions.for_user(uuid4(), limit=3, offset=0)
+    assert (first.total, rest.total, nobody.total) == (5, 5, 0)
+    assert [*first.items, *rest.items] == mine[::-1]
+    assert nobody.items == ()
+
+
+async def test_count_live_counts_unrevoked_unexpired_sessions(backend: Backend) -> None:
+    user = make_user()
+    sessions = [
+        make_session(user),
+        make_session(user, expires_at=NOW + timedelta(microseconds=1)),
+        make_session(user, expires_at=NOW),  # expires at this very instant: not live
+        make_session(user, expires_at=NOW - timedelta(seconds=1)),
+        make_session(user, revoked_at=NOW - timedelta(seconds=1)),
+    ]
+    async with committed(backend) as uow:
+        await uow.users.add(user)
+        for session in sessions:
+            await uow.sessions.add(session)
+    async with backend.unit_of_work() as uow:
+        assert await uow.sessions.count_live(NOW) == 2
+        assert await uow.sessions.count_live(NOW - timedelta(days=1)) == 4
+        assert await uow.sessions.count_live(NOW + timedelta(days=1)) == 0
+
+
+@pytest.mark.parametrize("backend_url", DIALECTS, indirect=True)
+async def test_deleting_a_user_row_deletes_its_sessions(backend: Backend) -> None:
+    """An operator's `DELETE FROM users …` cascades to the sessions (SQL only: through the
+    ports users are only soft-deleted)."""
+    assert backend.database is not None
+    user, other = make_user(), make_user()
+    session, kept = make_session(user), make_session(other)
+    async with committed(backend) as uow:
+        await uow.users.add(user)
+        await uow.users.add(other)
+        await uow.sessions.add(session)
+        await uow.sessions.add(kept)
+    async with backend.database.transaction() as conn:
+        await conn.execute(delete(schema.users).where(schema.users.c.id == user.id))
+    async with backend.unit_of_work() as uow:
+        assert await uow.sessions.get(session.id) is None
+        assert await uow.sessions.by_token_hash(session.token_hash) is None
+        assert await uow.sessions.get(kept.id) == kept
+
+
+# --- AuditLog ----------------------------------------------------------------------------------
+
+
+async def test_appended_events_come_back_newest_first_with_ids(backend: Backend) -> None:
+    """Newest first by created_at; events of the same instant newest (highest id) first."""
+    events = [
+        make_event(event_type="user_created", created_at=NOW - timedelta(minutes=1)),
+        make_event(event_type="login_failed"),
+        make_event(event_type="logout"),
+        make_event(event_type="account_locked", created_at=NOW + timedelta(microseconds=1)),
+    ]
+    async with committed(backend) as uow:
+        for event in events:
+            await uow.audit.append(event)
+    async with backend.unit_of_work() as uow:
+        page = await uow.audit.search(AuditFilter(), limit=10, offset=0)
+    assert page.total == 4
+    ids = [event.id or 0 for event in page.items]
+    assert all(isinstance(event.id, int) for event in page.items)
+    assert [e.event_type for e in page.items] == [
+        "account_locked",
+        "logout",
+        "login_failed",
+        "user_created",
+    ]
+    assert ids[1] > ids[2]  # logout was appended after login_failed at the same instant
+    assert [replace(e, id=None) for e in page.items] == [events[3], events[2], events[1], events[0]]
+    assert_utc(*(e.created_at for e in page.items))
+
+
+async def test_an_event_round_trips_every_column(backend: Backend) -> None:
+    event = make_event(
+        event_type="user_updated",
+        actor="admin@example.com",
+        actor_role="admin",
+        email="ada@example.com",
+        resource="/api/v1/users/0b6c3c1e-2f37-4c1c-9d64-8f2d8e6c1a11",
+        action="update",
+        result="success",
+        ip="198.51.100.7",
+        user_agent="curl/8.5.0",
+        correlation_id="req-123.abc_DEF",
+        details={"changed": ["role", "name"], "from": {"role": None}, "note": "Zoë ✓", "n": 2.5},
+        created_at=datetime(2026, 1, 3, 13, 0, 0, 999999, tzinfo=PLUS_TWO),
+    )
+    async with committed(backend) as uow:
+        await uow.audit.append(event)
+    async with backend.unit_of_work() as uow:
+        (found,) = (await uow.audit.search(AuditFilter(), limit=1, offset=0)).items
+    assert found.id is not None
+    assert replace(found, id=None) == event
+    assert found.details == event.details
+
+
+async def test_audit_search_filters_by_type_actor_and_since(backend: Backend) -> None:
+    """`since` is inclusive; filters combine with AND."""
+    old_fail = make_event(event_type="login_failed", email="a@x.io", created_at=NOW - timedelta(1))
+    fail = make_event(event_type="login_failed", email="a@x.io", created_at=NOW)
+    admin = make_event(
+        event_type="user_deleted", actor="root@x.io", actor_role="admin", created_at=NOW
+    )
+    admin_old = make_event(
+        event_type="user_created",
+        actor="root@x.io",
+        actor_role="admin",
+        created_at=NOW - timedelta(1),
+    )
+    async with committed(backend) as uow:
+        for event in (old_fail, fail, admin, admin_old):
+            await uow.audit.append(event)
+
+    async def search(**where: Any) -> list[AuditEvent]:
+        async with backend.unit_of_work() as uow:
+            page = await uow.audit.search(AuditFilter(**where), limit=10, offset=0)
+        assert page.total == len(page.items)
+        return [replace(e, id=None) for e in page.items]
+
+    assert await search(event_type="login_failed") == [fail, old_fail]
+    assert await search(actor="root@x.io") == [admin, admin_old]
+    assert await search(since=NOW) == [admin, fail]  # same instant: appended last, first
+    assert await search(event_type="login_failed", since=NOW) == [fail]
+    assert await search(actor="root@x.io", event_type="user_created") == [admin_old]
+    assert await search(actor="nobody") == []
+
+
+async def test_audit_search_pages_with_total(backend: Backend) -> None:
+    events = [make_event(created_at=NOW + timedelta(seconds=i)) for i in range(5)]
+    async with committed(backend) as uow:
+        for event in events:
+            await uow.audit.append(event)
+    async with backend.unit_of_work() as uow:
+        first = await uow.audit.search(AuditFilter(), limit=2, offset=0)
+        last = await uow.audit.search(AuditFilter(), limit=2, offset=4)
+    assert (first.total, last.total) == (5, 5)
+    assert [e.created_at for e in (*first.items, *last.items)] == [
+        events[4].created_at,
+        events[3].created_at,
+        events[0].created_at,
+    ]
+
+
+# --- UnitOfWork --------------------------------------------------------------------------------
+
+
+async def test_commit_makes_the_change_and_its_audit_row_durable(backend: Backend) -> None:
+    user = make_user()
+    async with backend.unit_of_work() as uow:
+        await uow.users.add(user)
+        await uow.audit.append(make_event(event_type="user_created", email=user.email))
+        await uow.commit()
+    async with backend.unit_of_work() as uow:
+        assert await uow.users.get(user.id) == user
+        assert (await uow.audit.search(AuditFilter(), limit=10, offset=0)).total == 1
+
+
+async def test_a_unit_reads_its_own_uncommitted_writes(backend: Backend) -> None:
+    user = make_user()
+    async with backend.unit_of_work() as uow:
+        await uow.users.add(user)
+        await uow.audit.append(make_event())
+        assert await uow.users.by_email(user.email.upper()) == user
+        assert (await uow.audit.search(AuditFilter(), limit=10, offset=0)).total == 1
+
+
+async def test_leaving_without_commit_rolls_back_change_and_audit(backend: Backend) -> None:
+    user = make_user()
+    async with backend.unit_of_work() as uow:
+        await uow.users.add(user)
+        await uow.audit.append(make_event(event_type="user_created"))
+    await assert_nothing_written(backend, user.id)
+
+
+async def test_an_exception_rolls_back_change_and_audit(backend: Backend) -> None:
+    user = make_user()
+
+    async def add_then_fail() -> None:
+        async with backend.unit_of_work() as uow:
+            await uow.users.add(user)
+            await uow.audit.append(make_event(event_type="user_created"))
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        await add_then_fail()
+    await assert_nothing_written(backend, user.id)
+
+
+async def test_an_update_and_its_audit_roll_back_together(backend: Backend) -> None:
+    user = make_user()
+    session = make_session(user)
+    async with committed(backend) as uow:
+        await uow.users.add(user)
+        await uow.sessions.add(session)
+
+    async def deactivate_then_fail() -> None:
+        async with backend.unit_of_work() as uow:
+            await uow.users.save(replace(user, active=False, updated_at=NOW + timedelta(1)))
+            await uow.sessions.revoke_for_user(user.id, NOW)
+            await uow.audit.append(make_event(event_type="user_updated"))
+            raise RuntimeError("after the writes")
+
+    with pytest.raises(RuntimeError, match="after the writes"):
+        await deactivate_then_fail()
+    async with backend.unit_of_work() as uow:
+        assert await uow.users.get(user.id) == user
+        assert await uow.sessions.get(session.id) == session
+        assert (await uow.audit.search(AuditFilter(), limit=10, offset=0)).total == 0
+
+
+async def test_work_committed_before_an_exception_stays(backend: Backend) -> None:
+    user = make_user()
+
+    async def commit_then_fail() -> None:
+        async with backend.unit_of_work() as uow:
+            await uow.users.add(user)
+            await uow.commit()
+            raise RuntimeError("after commit")
+
+    with pytest.raises(RuntimeError, match="after commit"):
+        await commit_then_fail()
+    async with backend.unit_of_work() as uow:
+        assert await uow.users.get(user.id) == user
+
+
+async def assert_nothing_written(backend: Backend, user_id: UUID) -> None:
+    async with backend.unit_of_work() as uow:
+        assert await uow.users.get(user_id) is None
+        assert (await uow.audit.search(AuditFilter(), limit=10, offset=0)).total == 0

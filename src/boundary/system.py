@@ -20,7 +20,7 @@ from fastapi import APIRouter
 from boundary import __version__
 from boundary.config.model import Settings
 from boundary.db.shell.engine import Database
-from boundary.db.shell.startup import auto_migrate, check_migrations
+from boundary.db.shell.startup import MigrationsCheck, auto_migrate
 from boundary.migrations.shell import MigrationRunner
 from boundary.observability.logging import Logger, get_logger
 from boundary.observability.metrics.noop import NoopMetrics
@@ -142,10 +142,15 @@ def _wire_database(system: System) -> None:
         database, Path(settings.migrations_dir), get_logger("boundary.migrations")
     )
     system.health.register("database", database.ping, reason="database_unreachable")
-    system.health.register(
-        "migrations", partial(check_migrations, runner), reason="migrations_pending"
-    )
+    system.health.register("migrations", MigrationsCheck(runner), reason="migrations_pending")
     system.monitor.upstream_state = database.upstream_state
+    system.monitor.samplers.append(partial(_sample_pool, database, system.metrics))
     if settings.auto_migrate:
         system.startup_hooks.append(partial(auto_migrate, database, runner.directory, log))
     system.shutdown_hooks.append(database.close)
+
+
+def _sample_pool(database: Database, metrics: Metrics) -> None:
+    active, idle = database.pool_stats()
+    metrics.gauge("database.connection.pool.active", active)
+    metrics.gauge("database.connection.pool.idle", idle)

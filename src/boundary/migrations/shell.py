@@ -136,12 +136,13 @@ class MigrationRunner:
         files are invalid."""
         return _checked(core.catalog(read_directory(self._directory), self._db.dialect))
 
-    async def pending(self) -> tuple[Migration, ...]:
+    async def pending(self, catalog: Catalog | None = None) -> tuple[Migration, ...]:
         """Migrations not yet applied, in order — one query, no lock, nothing created.
-        Everything is pending while `schema_migrations` does not exist."""
-        catalog = self.available()
+        Everything is pending while `schema_migrations` does not exist. Pass `catalog`
+        (from `available()`) to skip reading the directory, as the readiness check does."""
+        catalog = catalog or self.available()
         with _database_errors():
-            async with self._db.connect() as conn:
+            async with self._db.read() as conn:
                 rows = await _select(conn, _SELECT_IDS)
         return core.pending(catalog.migrations, {str(r[0]) for r in rows or ()})
 

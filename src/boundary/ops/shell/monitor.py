@@ -54,6 +54,8 @@ class HealthMonitor:
         self.upstream_state = upstream_state
         self._tasks: list[asyncio.Task[None]] = []
         self._failing: set[str] = set()
+        self.samplers: list[Callable[[], None]] = []
+        """Called after every refresh: periodic gauges (pool active/idle, live sessions)."""
 
     def start(self) -> None:
         self._tasks = [
@@ -81,6 +83,8 @@ class HealthMonitor:
         )
         self._lifecycle.snapshot = snapshot
         self._log_changes(results)
+        for sample in self.samplers:
+            sample()
         return snapshot
 
     async def _heartbeat(self) -> None:

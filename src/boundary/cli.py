@@ -17,6 +17,7 @@ import typer
 
 from boundary import __version__
 from boundary.migrations.cli import migrate_app
+from boundary.user.shell.cli import users_app
 
 app = typer.Typer(
     name="boundary",
@@ -28,6 +29,7 @@ app = typer.Typer(
 config_app = typer.Typer(help="Inspect and validate configuration.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(migrate_app, name="migrate")
+app.add_typer(users_app, name="users")
 
 EnvOpt = Annotated[
     str | None, typer.Option("--env", help="dev|test|prod (default: $ENV, else dev)")

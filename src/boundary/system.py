@@ -29,6 +29,7 @@ from boundary.observability.metrics.prometheus import build_registry, exposition
 from boundary.ops.shell.health import HealthRegistry
 from boundary.ops.shell.lifecycle import Lifecycle
 from boundary.ops.shell.monitor import HealthMonitor
+from boundary.user.shell.module import UserModule, build_user_module
 
 Hook = Callable[[], Awaitable[None]]
 
@@ -45,6 +46,7 @@ class System:
     metrics_exposition: Callable[[], tuple[bytes, str]] | None
     metrics: Metrics
     database: Database
+    user: UserModule
     version: str = __version__
     routers: list[APIRouter] = field(default_factory=list)
     startup_hooks: list[Hook] = field(default_factory=list)
@@ -106,6 +108,7 @@ def build_system(settings: Settings, **overrides: Any) -> System:
         page = partial(exposition, build_registry())
     metrics: Metrics = overrides.get("metrics") or NoopMetrics()
     database = _database(settings, metrics)
+    user = build_user_module(settings, database, metrics, **overrides)
     system = System(
         settings=settings,
         logger=logger,
@@ -115,8 +118,10 @@ def build_system(settings: Settings, **overrides: Any) -> System:
         metrics_exposition=page,
         metrics=metrics,
         database=database,
+        user=user,
     )
     _wire_database(system)
+    _wire_user(system)
     with contextlib.suppress(KeyError):
         system.routers.extend(overrides["routers"])
     return system
@@ -148,6 +153,20 @@ def _wire_database(system: System) -> None:
     if settings.auto_migrate:
         system.startup_hooks.append(partial(auto_migrate, database, runner.directory, log))
     system.shutdown_hooks.append(database.close)
+
+
+def _wire_user(system: System) -> None:
+    """Routers, password-hasher warm-up/close, and live-session counting for ops."""
+    user = system.user
+    system.routers.extend(user.routers())
+    system.startup_hooks.append(user.start)
+    system.shutdown_hooks.append(user.close)
+    system.monitor.session_counter = user.count_live_sessions
+    system.monitor.samplers.append(
+        lambda: system.metrics.gauge(
+            "application.sessions.active", system.lifecycle.snapshot.active_session_count
+        )
+    )
 
 
 def _sample_pool(database: Database, metrics: Metrics) -> None:

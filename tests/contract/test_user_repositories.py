@@ -1,4 +1,5 @@
-"""Contract of the user ports — Users, Sessions, AuditLog, UnitOfWork — for every adapter.
+"""Contract of the user ports — Users, Sessions, AuditLog, BackupCodes, UnitOfWork, Readers —
+for every adapter.
 
 Each test runs against the in-memory fake and the SQL adapters on SQLite, PostgreSQL and
 MySQL/MariaDB, each on a fresh database migrated with the project's migration runner.
@@ -6,6 +7,8 @@ MySQL/MariaDB, each on a fresh database migrated with the project's migration ru
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -15,16 +18,20 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
 from boundary.db.shell.engine import Database
 from boundary.migrations.shell import MigrationRunner
 from boundary.observability.logging import get_logger
 from boundary.observability.metrics.noop import NoopMetrics
 from boundary.user.core.model import AuditEvent, AuditFilter, Session, User, UserFilter
-from boundary.user.ports import EmailTaken, UnitOfWork, UnitOfWorkFactory
-from boundary.user.shell.persistence import schema, sql_unit_of_work_factory
+from boundary.user.ports import EmailTaken, ReadersFactory, UnitOfWork, UnitOfWorkFactory
+from boundary.user.shell.persistence import (
+    schema,
+    sql_readers_factory,
+    sql_unit_of_work_factory,
+)
 from tests.conftest import FreshDatabase
 from tests.fakes.user_repositories import FakeUserStore
 from tests.support.databases import DIALECTS
@@ -38,10 +45,12 @@ PLUS_TWO = timezone(timedelta(hours=2))
 
 @dataclass
 class Backend:
-    """One adapter under test: its unit-of-work factory, and the database for SQL ones."""
+    """One adapter under test: its unit-of-work and readers factories, and the database for
+    SQL ones."""
 
     name: str
     unit_of_work: UnitOfWorkFactory
+    readers: ReadersFactory
     database: Database | None = None
 
 
@@ -54,7 +63,8 @@ def backend_url(request: pytest.FixtureRequest, fresh_database: FreshDatabase) -
 @pytest.fixture
 async def backend(backend_url: str | None) -> AsyncIterator[Backend]:
     if backend_url is None:
-        yield Backend("fake", FakeUserStore().unit_of_work)
+        store = FakeUserStore()
+        yield Backend("fake", store.unit_of_work, store.readers)
         return
     database = Database(
         backend_url,
@@ -65,7 +75,12 @@ async def backend(backend_url: str | None) -> AsyncIterator[Backend]:
     )
     try:
         await MigrationRunner(database, MIGRATIONS).migrate()
-        yield Backend(database.dialect, sql_unit_of_work_factory(database), database)
+        yield Backend(
+            database.dialect,
+            sql_unit_of_work_factory(database),
+            sql_readers_factory(database),
+            database,
+        )
     finally:
         await database.close()
 
@@ -118,6 +133,11 @@ async def add_users(backend: Backend, *users: User) -> None:
     async with committed(backend) as uow:
         for user in users:
             await uow.users.add(user)
+
+
+def code_hashes(*codes: str) -> list[str]:
+    """What the service stores for these backup codes: their SHA-256 hex digests."""
+    return [hashlib.sha256(code.encode()).hexdigest() for code in codes]
 
 
 def assert_utc(*values: datetime | None) -> None:
@@ -637,6 +657,165 @@ async def test_audit_search_pages_with_total(backend: Backend) -> None:
     ]
 
 
+# --- BackupCodes -------------------------------------------------------------------------------
+
+
+async def test_replaced_codes_read_back_as_unused_each_with_its_own_id(backend: Backend) -> None:
+    user, other = make_user(), make_user()
+    mine, theirs = code_hashes("a", "b", "c"), code_hashes("a", "z")
+    await add_users(backend, user, other)
+    async with committed(backend) as uow:
+        await uow.backup_codes.replace(user.id, mine, NOW)
+        await uow.backup_codes.replace(other.id, theirs, NOW)
+    async with backend.unit_of_work() as uow:
+        unused = await uow.backup_codes.unused(user.id)
+        assert set(await uow.backup_codes.unused(other.id)) == set(theirs)
+        assert await uow.backup_codes.unused(uuid4()) == {}
+    assert set(unused) == set(mine)
+    assert len(set(unused.values())) == 3
+    assert all(isinstance(code_id, UUID) for code_id in unused.values())
+
+
+async def test_replace_drops_every_earlier_code_used_or_not(backend: Backend) -> None:
+    user = make_user()
+    await add_users(backend, user)
+    async with committed(backend) as uow:
+        await uow.backup_codes.replace(user.id, code_hashes("old-1", "old-2"), NOW)
+    async with committed(backend) as uow:
+        earlier = await uow.backup_codes.unused(user.id)
+        assert await uow.backup_codes.use(earlier[code_hashes("old-1")[0]], NOW)
+        await uow.backup_codes.replace(user.id, code_hashes("old-2", "new"), NOW)
+    async with backend.unit_of_work() as uow:
+        now_unused = await uow.backup_codes.unused(user.id)
+        assert set(now_unused) == set(code_hashes("old-2", "new"))
+        assert not set(now_unused.values()) & set(earlier.values())
+        assert not await uow.backup_codes.use(earlier[code_hashes("old-2")[0]], NOW)
+
+
+async def test_use_is_true_once_then_false(backend: Backend) -> None:
+    """A code is spent once; spending it again, in the same unit or a later one, is False."""
+    user = make_user()
+    await add_users(backend, user)
+    spent, kept = code_hashes("spent", "kept")
+    async with committed(backend) as uow:
+        await uow.backup_codes.replace(user.id, [spent, kept], NOW)
+    async with committed(backend) as uow:
+        codes = await uow.backup_codes.unused(user.id)
+        assert await uow.backup_codes.use(codes[spent], NOW) is True
+        assert await uow.backup_codes.use(codes[spent], NOW) is False
+        assert await uow.backup_codes.unused(user.id) == {kept: codes[kept]}
+    async with backend.unit_of_work() as uow:
+        assert await uow.backup_codes.use(codes[spent], NOW + timedelta(1)) is False
+        assert await uow.backup_codes.use(uuid4(), NOW) is False
+        assert await uow.backup_codes.unused(user.id) == {kept: codes[kept]}
+
+
+async def test_a_use_rolls_back_with_its_unit(backend: Backend) -> None:
+    user = make_user()
+    await add_users(backend, user)
+    async with committed(backend) as uow:
+        await uow.backup_codes.replace(user.id, code_hashes("one"), NOW)
+    async with backend.unit_of_work() as uow:
+        codes = await uow.backup_codes.unused(user.id)
+        assert await uow.backup_codes.use(codes[code_hashes("one")[0]], NOW)
+    async with backend.unit_of_work() as uow:
+        assert await uow.backup_codes.unused(user.id) == codes
+
+
+async def test_replace_with_no_codes_deletes_them_all(backend: Backend) -> None:
+    user = make_user()
+    await add_users(backend, user)
+    async with committed(backend) as uow:
+        await uow.backup_codes.replace(user.id, code_hashes("a", "b"), NOW)
+    async with committed(backend) as uow:
+        codes = await uow.backup_codes.unused(user.id)
+        assert await uow.backup_codes.use(codes[code_hashes("a")[0]], NOW)
+        await uow.backup_codes.replace(user.id, [], NOW)
+        await uow.backup_codes.replace(user.id, [], NOW)  # none left: still fine
+    async with backend.unit_of_work() as uow:
+        assert await uow.backup_codes.unused(user.id) == {}
+        for code_id in codes.values():
+            assert await uow.backup_codes.use(code_id, NOW) is False
+
+
+@pytest.mark.parametrize("first_commits", [True, False])
+async def test_of_two_concurrent_uses_of_a_code_one_wins(
+    backend: Backend, first_commits: bool
+) -> None:
+    """Two logins with the same code at once: the second `use` waits for the first's unit,
+    then is False if that unit committed — True if it rolled back."""
+    user = make_user()
+    await add_users(backend, user)
+    async with committed(backend) as uow:
+        await uow.backup_codes.replace(user.id, code_hashes("contested"), NOW)
+        (code_id,) = (await uow.backup_codes.unused(user.id)).values()
+
+    async def second_login() -> bool:
+        async with committed(backend) as uow:
+            return await uow.backup_codes.use(code_id, NOW + timedelta(seconds=1))
+
+    async with backend.unit_of_work() as first:
+        assert await first.backup_codes.use(code_id, NOW)
+        second = asyncio.create_task(second_login())
+        # Long enough for the second to reach its wait (were it to get further, the assertion
+        # below fails, whatever the timing), short of SQLite's 5-second busy timeout.
+        await asyncio.wait({second}, timeout=0.3)
+        assert not second.done()
+        if first_commits:
+            await first.commit()
+    assert await second is not first_commits
+    async with backend.unit_of_work() as uow:
+        assert await uow.backup_codes.unused(user.id) == {}
+
+
+async def test_replace_refuses_a_repeated_code(backend: Backend) -> None:
+    user = make_user()
+    await add_users(backend, user)
+    async with backend.unit_of_work() as uow:
+        with pytest.raises((KeyError, IntegrityError)):
+            await uow.backup_codes.replace(user.id, code_hashes("same", "same"), NOW)
+
+
+async def test_replace_for_an_unknown_user_is_an_error(backend: Backend) -> None:
+    async with backend.unit_of_work() as uow:
+        with pytest.raises((KeyError, IntegrityError)):
+            await uow.backup_codes.replace(uuid4(), code_hashes("a"), NOW)
+
+
+async def test_replace_refuses_anything_but_a_sha256_hex(backend: Backend) -> None:
+    """A raw code stored by mistake (not 64 characters) is refused by the schema itself
+    (MariaDB reports the failed CHECK as an `OperationalError`)."""
+    user = make_user()
+    await add_users(backend, user)
+    async with backend.unit_of_work() as uow:
+        with pytest.raises((ValueError, DBAPIError)):
+            await uow.backup_codes.replace(user.id, ["ABCD-EFGH-2345"], NOW)
+
+
+async def test_backup_code_timestamps_must_be_aware(backend: Backend) -> None:
+    user = make_user()
+    await add_users(backend, user)
+    async with backend.unit_of_work() as uow:
+        with pytest.raises((ValueError, StatementError)):
+            await uow.backup_codes.replace(user.id, code_hashes("a"), NOW.replace(tzinfo=None))
+
+
+@pytest.mark.parametrize("backend_url", DIALECTS, indirect=True)
+async def test_deleting_a_user_row_deletes_its_backup_codes(backend: Backend) -> None:
+    """An operator's `DELETE FROM users …` cascades to the codes (SQL only, as for sessions)."""
+    assert backend.database is not None
+    user, other = make_user(), make_user()
+    await add_users(backend, user, other)
+    async with committed(backend) as uow:
+        await uow.backup_codes.replace(user.id, code_hashes("a", "b"), NOW)
+        await uow.backup_codes.replace(other.id, code_hashes("a"), NOW)
+    codes = schema.mfa_backup_codes
+    async with backend.database.transaction() as conn:
+        await conn.execute(delete(schema.users).where(schema.users.c.id == user.id))
+        rows = select(codes.c.user_id, func.count()).group_by(codes.c.user_id)
+        assert [tuple(row) for row in await conn.execute(rows)] == [(other.id, 1)]
+
+
 # --- UnitOfWork --------------------------------------------------------------------------------
 
 
@@ -723,3 +902,53 @@ async def assert_nothing_written(backend: Backend, user_id: UUID) -> None:
     async with backend.unit_of_work() as uow:
         assert await uow.users.get(user_id) is None
         assert (await uow.audit.search(AuditFilter(), limit=10, offset=0)).total == 0
+
+
+# --- Readers -----------------------------------------------------------------------------------
+
+
+async def test_readers_see_what_units_committed(backend: Backend) -> None:
+    user = make_user(email="ada@example.com")
+    session = make_session(user)
+    async with committed(backend) as uow:
+        await uow.users.add(user)
+        await uow.sessions.add(session)
+        await uow.audit.append(make_event(event_type="mfa_enabled", email=user.email))
+        await uow.backup_codes.replace(user.id, code_hashes("a", "b"), NOW)
+    async with backend.readers() as read:
+        assert await read.users.get(user.id) == user
+        assert await read.users.by_email("ADA@example.com") == user
+        assert await read.sessions.with_user(session.id) == (session, user)
+        assert await read.sessions.count_live(NOW) == 1
+        events = await read.audit.search(AuditFilter(), limit=10, offset=0)
+        assert [e.event_type for e in events.items] == ["mfa_enabled"]
+        assert set(await read.backup_codes.unused(user.id)) == set(code_hashes("a", "b"))
+
+
+async def test_readers_never_see_an_open_units_writes(backend: Backend) -> None:
+    """Readers started while a unit has written but not committed read the state before the
+    unit, however the database orders the two: servers answer at once (other connections
+    do not see uncommitted rows), while SQLite, which locks the whole database for a
+    transaction, makes the read wait until the unit has ended — here with a rollback."""
+    user = make_user()
+    session = make_session(user)
+    await add_users(backend, user)
+
+    async def read() -> tuple[Any, ...]:
+        async with backend.readers() as read:
+            return (
+                await read.users.get(user.id),
+                await read.sessions.get(session.id),
+                await read.backup_codes.unused(user.id),
+                (await read.audit.search(AuditFilter(), limit=10, offset=0)).total,
+            )
+
+    async with backend.unit_of_work() as uow:
+        await uow.users.save(replace(user, name="Uncommitted", updated_at=NOW + timedelta(1)))
+        await uow.sessions.add(session)
+        await uow.backup_codes.replace(user.id, code_hashes("a"), NOW)
+        await uow.audit.append(make_event(event_type="mfa_enabled"))
+        reading = asyncio.create_task(read())
+        # Servers finish here; SQLite waits out the timeout (under its 5-second busy timeout).
+        await asyncio.wait({reading}, timeout=0.3)
+    assert await reading == (user, None, {}, 0)

@@ -1,10 +1,17 @@
-"""In-memory fakes of the user ports: `Users`, `Sessions`, `AuditLog` and the unit of work.
+"""In-memory fakes of the user ports: `Users`, `Sessions`, `AuditLog`, `BackupCodes`, the unit
+of work and the readers.
 
 `FakeUserStore` holds the committed rows; `store.unit_of_work` is a `UnitOfWorkFactory`. A unit
 reads a snapshot taken when it is entered and keeps its writes to itself; `commit()` applies
 the rows it wrote to the store (row by row, so concurrent units do not wipe each other out).
 Leaving without commit — or with an exception — discards them, like a rollback. Audit ids come
 from a store-wide counter, as from a database sequence (rolled-back ids leave gaps).
+`store.readers` is a `ReadersFactory`: the repositories over the committed rows as they are at
+each call, refusing writes.
+
+One lock is modelled, because a service relies on it: `BackupCodes.use` holds the code's row
+until its unit ends, and a concurrent unit's `use` of the same code waits for that, then sees
+the code as committed — spent, if the first unit committed.
 
 The fakes keep the adapters' rules (case-insensitive unique emails, soft-deleted users kept but
 not listed, orderings, aware timestamps only) and pass the same contract suite as the SQL
@@ -13,28 +20,43 @@ adapters: `tests/contract/test_user_repositories.py`.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from boundary.kernel.pagination import Page
 from boundary.user.core.model import AuditEvent, AuditFilter, Session, User, UserFilter
-from boundary.user.ports import AuditLog, EmailTaken, Sessions, Users
+from boundary.user.ports import AuditLog, BackupCodes, EmailTaken, Sessions, Users
 
 T = TypeVar("T")
 
 
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class BackupCodeRow:
+    """A row of the fake `mfa_backup_codes` table."""
+
+    id: UUID
+    user_id: UUID
+    code_hash: str
+    used_at: datetime | None
+    created_at: datetime
+
+
 class FakeUserStore:
-    """The committed state of the fake user tables; `unit_of_work` is the factory to inject."""
+    """The committed state of the fake user tables; `unit_of_work` and `readers` are the
+    factories to inject."""
 
     def __init__(self) -> None:
         self.users: dict[UUID, User] = {}
         self.sessions: dict[UUID, Session] = {}
         self.audit_events: list[AuditEvent] = []
+        self.backup_codes: dict[UUID, BackupCodeRow] = {}
+        self.code_locks: dict[UUID, tuple[_Work, asyncio.Event]] = {}
         self.commits = 0
         self._last_audit_id = 0
 
@@ -42,30 +64,78 @@ class FakeUserStore:
         """A new unit of work: this method is a `UnitOfWorkFactory`."""
         return FakeUnitOfWork(self)
 
+    def readers(self) -> FakeReaders:
+        """New readers: this method is a `ReadersFactory`."""
+        return FakeReaders(self)
+
     def next_audit_id(self) -> int:
         self._last_audit_id += 1
         return self._last_audit_id
 
 
 class _Work:
-    """One unit's view: a snapshot of the store plus what the unit wrote."""
+    """One unit's view: a snapshot of the store plus what the unit wrote — or, for readers
+    (`live`), the store's own rows, read-only."""
 
-    def __init__(self, store: FakeUserStore) -> None:
+    def __init__(self, store: FakeUserStore, *, live: bool = False) -> None:
         self.store = store
-        self.users = dict(store.users)
-        self.sessions = dict(store.sessions)
-        self.audit = list(store.audit_events)
+        self.live = live
+        self.users = store.users if live else dict(store.users)
+        self.sessions = store.sessions if live else dict(store.sessions)
+        self.audit = store.audit_events if live else list(store.audit_events)
+        self.codes = store.backup_codes if live else dict(store.backup_codes)
         self.written_users: set[UUID] = set()
         self.written_sessions: set[UUID] = set()
+        self.written_codes: set[UUID] = set()
+        self.deleted_codes: set[UUID] = set()
         self.appended: list[AuditEvent] = []
+        self.locked_codes: list[UUID] = []
+
+    def writable(self) -> None:
+        if self.live:
+            raise RuntimeError("a write on readers: readers never write")
 
     def put_user(self, user: User) -> None:
+        self.writable()
         self.users[user.id] = user
         self.written_users.add(user.id)
 
     def put_session(self, session: Session) -> None:
+        self.writable()
         self.sessions[session.id] = session
         self.written_sessions.add(session.id)
+
+    def put_event(self, event: AuditEvent) -> None:
+        self.writable()
+        self.audit.append(event)
+        self.appended.append(event)
+
+    def put_code(self, code: BackupCodeRow) -> None:
+        self.writable()
+        self.codes[code.id] = code
+        self.written_codes.add(code.id)
+        self.deleted_codes.discard(code.id)
+
+    def delete_code(self, code_id: UUID) -> None:
+        self.writable()
+        del self.codes[code_id]
+        self.written_codes.discard(code_id)
+        self.deleted_codes.add(code_id)
+
+    def latest_code(self, code_id: UUID) -> BackupCodeRow | None:
+        """The row an UPDATE would see: this unit's own version, else the committed one."""
+        if code_id in self.written_codes or code_id in self.deleted_codes:
+            return self.codes.get(code_id)
+        return self.store.backup_codes.get(code_id)
+
+    async def lock_code(self, code_id: UUID) -> None:
+        """Wait while another unit holds the code's row, then hold it until this unit ends."""
+        locks = self.store.code_locks
+        while (held := locks.get(code_id)) is not None and held[0] is not self:
+            await held[1].wait()
+        if held is None:
+            locks[code_id] = (self, asyncio.Event())
+            self.locked_codes.append(code_id)
 
     def apply(self) -> None:
         """Write this unit's rows to the store; the unit goes on from the new state."""
@@ -73,9 +143,21 @@ class _Work:
         store.users.update((key, self.users[key]) for key in self.written_users)
         store.sessions.update((key, self.sessions[key]) for key in self.written_sessions)
         store.audit_events.extend(self.appended)
+        store.backup_codes.update((key, self.codes[key]) for key in self.written_codes)
+        for key in self.deleted_codes:
+            store.backup_codes.pop(key, None)
         self.written_users.clear()
         self.written_sessions.clear()
         self.appended.clear()
+        self.written_codes.clear()
+        self.deleted_codes.clear()
+
+    def release(self) -> None:
+        """End of the transaction: let units waiting for this one's rows go on."""
+        for code_id in self.locked_codes:
+            _, released = self.store.code_locks.pop(code_id)
+            released.set()
+        self.locked_codes.clear()
 
 
 E = TypeVar("E", User, Session, AuditEvent)
@@ -87,11 +169,17 @@ def _stored(entity: E) -> E:
     for item in dataclasses.fields(entity):
         value = getattr(entity, item.name)
         if isinstance(value, datetime):
-            if value.tzinfo is None:
-                raise ValueError(f"naive datetime in {item.name}: timestamps must be aware")
-            if value.tzinfo is not UTC:
-                changes[item.name] = value.astimezone(UTC)
+            utc = _utc(value, item.name)
+            if utc is not value:
+                changes[item.name] = utc
     return dataclasses.replace(entity, **changes) if changes else entity
+
+
+def _utc(value: datetime, name: str) -> datetime:
+    """`value` in UTC, as the SQL adapters store timestamps; a naive one is refused."""
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime in {name}: timestamps must be aware")
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
 def _by_creation(row: User | Session | AuditEvent) -> tuple[datetime, Any]:
@@ -216,11 +304,11 @@ class FakeAuditLog:
 
     async def append(self, event: AuditEvent) -> None:
         details = json.loads(json.dumps(dict(event.details)))  # JSON, as the column is
+        self._work.writable()
         numbered = dataclasses.replace(
             _stored(event), id=self._work.store.next_audit_id(), details=details
         )
-        self._work.audit.append(numbered)
-        self._work.appended.append(numbered)
+        self._work.put_event(numbered)
 
     async def search(self, where: AuditFilter, *, limit: int, offset: int) -> Page[AuditEvent]:
         found = [
@@ -233,12 +321,55 @@ class FakeAuditLog:
         return _page(found, _by_creation, limit=limit, offset=offset, newest=True)
 
 
+class FakeBackupCodes:
+    def __init__(self, work: _Work) -> None:
+        self._work = work
+
+    async def replace(self, user_id: UUID, code_hashes: Sequence[str], now: datetime) -> None:
+        self._work.writable()
+        created_at = _utc(now, "now")
+        if user_id not in self._work.users:
+            raise KeyError(f"no user {user_id}")  # the foreign key
+        if len(set(code_hashes)) != len(code_hashes):
+            raise KeyError("code_hash repeated")  # the unique key
+        if any(len(code_hash) != 64 for code_hash in code_hashes):
+            raise ValueError("a code_hash is not 64 characters")  # the check constraint
+        for code in [c for c in self._work.codes.values() if c.user_id == user_id]:
+            self._work.delete_code(code.id)
+        for code_hash in code_hashes:
+            row = BackupCodeRow(
+                id=uuid4(),
+                user_id=user_id,
+                code_hash=code_hash,
+                used_at=None,
+                created_at=created_at,
+            )
+            self._work.put_code(row)
+
+    async def unused(self, user_id: UUID) -> dict[str, UUID]:
+        codes = self._work.codes.values()
+        return {c.code_hash: c.id for c in codes if c.user_id == user_id and c.used_at is None}
+
+    async def use(self, code_id: UUID, now: datetime) -> bool:
+        self._work.writable()
+        used_at = _utc(now, "now")
+        if self._work.latest_code(code_id) is None:
+            return False
+        await self._work.lock_code(code_id)
+        code = self._work.latest_code(code_id)  # as committed by the unit waited for
+        if code is None or code.used_at is not None:
+            return False
+        self._work.put_code(dataclasses.replace(code, used_at=used_at))
+        return True
+
+
 class FakeUnitOfWork:
     """`async with store.unit_of_work() as uow: …; await uow.commit()`."""
 
     users: Users
     sessions: Sessions
     audit: AuditLog
+    backup_codes: BackupCodes
 
     def __init__(self, store: FakeUserStore) -> None:
         self._store = store
@@ -250,12 +381,14 @@ class FakeUnitOfWork:
         self.users = FakeUsers(work)
         self.sessions = FakeSessions(work)
         self.audit = FakeAuditLog(work)
+        self.backup_codes = FakeBackupCodes(work)
         return self
 
     async def commit(self) -> None:
         if self._work is None:
             raise RuntimeError("commit() outside `async with` of the unit of work")
         self._work.apply()
+        self._work.release()
         self._store.commits += 1
         self.committed = True
 
@@ -265,4 +398,34 @@ class FakeUnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        if self._work is not None:
+            self._work.release()
         self._work = None  # uncommitted writes are dropped with it
+
+
+class FakeReaders:
+    """`async with store.readers() as read: …` — the committed rows; writes raise."""
+
+    users: Users
+    sessions: Sessions
+    audit: AuditLog
+    backup_codes: BackupCodes
+
+    def __init__(self, store: FakeUserStore) -> None:
+        self._store = store
+
+    async def __aenter__(self) -> Self:
+        work = _Work(self._store, live=True)
+        self.users = FakeUsers(work)
+        self.sessions = FakeSessions(work)
+        self.audit = FakeAuditLog(work)
+        self.backup_codes = FakeBackupCodes(work)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        return None

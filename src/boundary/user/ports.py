@@ -7,7 +7,7 @@ at all. Adapters: `user.shell.persistence` (SQLAlchemy, all three databases) and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
@@ -71,13 +71,40 @@ class AuditLog(Protocol):
         """Newest first."""
 
 
+class BackupCodes(Protocol):
+    """A user's one-time MFA backup codes, stored only as hashes."""
+
+    async def replace(self, user_id: UUID, code_hashes: Sequence[str], now: datetime) -> None:
+        """Delete the user's codes and store these (enable MFA); empty deletes all (disable)."""
+
+    async def unused(self, user_id: UUID) -> dict[str, UUID]:
+        """The user's unused codes: hash → code id."""
+
+    async def use(self, code_id: UUID, now: datetime) -> bool:
+        """Mark a code used; False when it was already used (a concurrent login won)."""
+
+
 class UnitOfWork(Protocol):
     users: Users
     sessions: Sessions
     audit: AuditLog
+    backup_codes: BackupCodes
 
     async def commit(self) -> None:
         """Make the unit's changes durable; leaving without commit rolls back."""
 
 
 UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
+
+
+class Readers(Protocol):
+    """The same repositories outside any transaction, for reads on the hot path (the
+    per-request session check, listings): no BEGIN/COMMIT round trips. Never write on them."""
+
+    users: Users
+    sessions: Sessions
+    audit: AuditLog
+    backup_codes: BackupCodes
+
+
+ReadersFactory = Callable[[], AbstractAsyncContextManager[Readers]]

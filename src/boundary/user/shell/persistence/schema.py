@@ -153,3 +153,13 @@ audit_events = Table(
     Column("details", Json, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+mfa_backup_codes = Table(
+    "mfa_backup_codes",
+    metadata,
+    Column("id", UUIDText, primary_key=True),
+    Column("user_id", UUIDText, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("used_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+)

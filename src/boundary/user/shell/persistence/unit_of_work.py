@@ -1,8 +1,16 @@
-"""`UnitOfWork` on one pooled connection and one transaction (shell).
+"""`UnitOfWork` on one pooled connection and one transaction, and `Readers` on one pooled
+connection outside any transaction (shell).
 
-Entering takes a connection from the `Database` pool (failing fast with `DatabaseUnavailable`)
-and begins a transaction; `commit()` makes it durable; leaving without commit — or with an
-exception — rolls everything back, the change and its audit row together.
+Entering a unit takes a connection from the `Database` pool (failing fast with
+`DatabaseUnavailable`) and begins a transaction; `commit()` makes it durable; leaving without
+commit — or with an exception — rolls everything back, the change and its audit row together.
+
+Entering readers takes a connection from `Database.read()`: the same repositories, no
+BEGIN/COMMIT of their own, each statement seeing what is committed when it runs. Readers
+never write (on PostgreSQL a write there would commit at once), and never open while the same
+task holds a unit of work: that takes two pooled connections at once, and on SQLite — whose
+engine begins reads with BEGIN IMMEDIATE too — it waits for the unit to end: in the same task
+that is "database is locked" after the busy timeout, or a deadlock on `:memory:`.
 """
 
 from __future__ import annotations
@@ -12,21 +20,42 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncTransaction
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction
 
 from boundary.db.shell.engine import Database
-from boundary.user.ports import AuditLog, Sessions, UnitOfWork, UnitOfWorkFactory, Users
+from boundary.user.ports import (
+    AuditLog,
+    BackupCodes,
+    Readers,
+    ReadersFactory,
+    Sessions,
+    UnitOfWork,
+    UnitOfWorkFactory,
+    Users,
+)
 from boundary.user.shell.persistence.audit import SqlAuditLog
+from boundary.user.shell.persistence.backup_codes import SqlBackupCodes
 from boundary.user.shell.persistence.sessions import SqlSessions
 from boundary.user.shell.persistence.users import SqlUsers
 
 
-class SqlUnitOfWork:
-    """`async with SqlUnitOfWork(database) as uow: …; await uow.commit()`."""
+class _Repositories:
+    """The four user repositories, all on one connection."""
 
     users: Users
     sessions: Sessions
     audit: AuditLog
+    backup_codes: BackupCodes
+
+    def _bind(self, conn: AsyncConnection) -> None:
+        self.users = SqlUsers(conn)
+        self.sessions = SqlSessions(conn)
+        self.audit = SqlAuditLog(conn)
+        self.backup_codes = SqlBackupCodes(conn)
+
+
+class SqlUnitOfWork(_Repositories):
+    """`async with SqlUnitOfWork(database) as uow: …; await uow.commit()`."""
 
     def __init__(self, database: Database) -> None:
         self._database = database
@@ -37,10 +66,7 @@ class SqlUnitOfWork:
         scope = _transaction(self._database)
         self._transaction = await scope.__aenter__()
         self._scope = scope
-        conn = self._transaction.connection
-        self.users = SqlUsers(conn)
-        self.sessions = SqlSessions(conn)
-        self.audit = SqlAuditLog(conn)
+        self._bind(self._transaction.connection)
         return self
 
     async def commit(self) -> None:
@@ -79,3 +105,37 @@ def sql_unit_of_work_factory(database: Database) -> UnitOfWorkFactory:
         return SqlUnitOfWork(database)
 
     return unit_of_work
+
+
+class SqlReaders(_Repositories):
+    """`async with SqlReaders(database) as read: await read.sessions.with_user(…)`."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._scope: AbstractAsyncContextManager[AsyncConnection] | None = None
+
+    async def __aenter__(self) -> Self:
+        scope = self._database.read()
+        self._bind(await scope.__aenter__())
+        self._scope = scope
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool | None:
+        scope, self._scope = self._scope, None
+        if scope is None:
+            return None
+        return await scope.__aexit__(exc_type, exc, traceback)
+
+
+def sql_readers_factory(database: Database) -> ReadersFactory:
+    """What services call for transaction-less reads: a new `SqlReaders` on `database`."""
+
+    def readers() -> AbstractAsyncContextManager[Readers]:
+        return SqlReaders(database)
+
+    return readers

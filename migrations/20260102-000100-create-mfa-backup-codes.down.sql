@@ -1,0 +1,2 @@
+-- Drops the mfa_backup_codes table: its keys and constraints go with it.
+DROP TABLE mfa_backup_codes;

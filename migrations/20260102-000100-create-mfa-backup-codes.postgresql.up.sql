@@ -1,0 +1,17 @@
+-- mfa_backup_codes: one-time MFA backup codes. Only the SHA-256 hex of a code is stored, never
+-- the code: the length check refuses a raw code stored by mistake. used_at is set once, when
+-- the code is spent. Enabling MFA replaces a user's codes, disabling deletes them; deleting a
+-- user row deletes its codes. The unique key on (user_id, code_hash) is also the index on
+-- user_id: it serves the unused-code lookup, the replace's delete and the foreign key's
+-- cascade (a second index on user_id alone would only cost writes).
+CREATE TABLE mfa_backup_codes (
+    id         uuid        NOT NULL PRIMARY KEY,
+    user_id    uuid        NOT NULL,
+    code_hash  varchar(64) NOT NULL,
+    used_at    timestamptz,
+    created_at timestamptz NOT NULL,
+    CONSTRAINT mfa_backup_codes_user_id_code_hash_key UNIQUE (user_id, code_hash),
+    CONSTRAINT mfa_backup_codes_code_hash_check CHECK (length(code_hash) = 64),
+    CONSTRAINT mfa_backup_codes_user_id_fkey FOREIGN KEY (user_id)
+        REFERENCES users (id) ON DELETE CASCADE
+);

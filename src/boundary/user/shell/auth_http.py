@@ -1,0 +1,200 @@
+"""`/api/v1/auth/*` routes (shell): schema in → guard → service → schema out.
+
+No business rules here: every route asks `guard` first (the permission table in
+`user.core.permissions` is the single authority, anonymous routes pass `caller=None`), then
+calls `AuthService`. Responses that carry tokens or user data say `Cache-Control: no-store`
+themselves (the edge adds it too when absent).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from fastapi import APIRouter, Request, Response, status
+
+from boundary.user.core.permissions import Action
+from boundary.user.shell.auth_schemas import (
+    LoginRequest,
+    LoginResponse,
+    MfaCodeRequest,
+    MfaEnableResponse,
+    MfaSetupResponse,
+    MfaStatusResponse,
+    PasswordChangeRequest,
+    RefreshRequest,
+    RefreshResponse,
+)
+from boundary.user.shell.http_deps import Caller, Context, Module, guard
+from boundary.user.shell.schemas import UserOut
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+NO_STORE: Final = "no-store"
+_PROBLEM: Final[dict[str, Any]] = {"content": {"application/problem+json": {}}}
+UNAUTHENTICATED: Final[dict[int | str, dict[str, Any]]] = {
+    401: {"description": "Missing, invalid or expired credentials.", **_PROBLEM}
+}
+INVALID: Final[dict[int | str, dict[str, Any]]] = {
+    422: {"description": "Invalid input; `errors` names the fields.", **_PROBLEM}
+}
+CONFLICT: Final[dict[int | str, dict[str, Any]]] = {
+    409: {"description": "MFA is not in a state that allows this step.", **_PROBLEM}
+}
+LOGIN_REFUSED: Final[dict[int | str, dict[str, Any]]] = {
+    401: {
+        "description": "Login failed: one generic problem for every cause; after a right "
+        "password with MFA on and a missing or wrong code, the problem type ends in "
+        "`mfa-required`.",
+        **_PROBLEM,
+    }
+}
+
+
+def _no_store(response: Response) -> None:
+    response.headers["Cache-Control"] = NO_STORE
+
+
+@router.post(
+    "/login",
+    summary="Log in with email and password (and an MFA code once enabled)",
+    response_model=LoginResponse,
+    responses={**LOGIN_REFUSED, **INVALID},
+)
+async def login(
+    body: LoginRequest, request: Request, response: Response, module: Module, ctx: Context
+) -> LoginResponse:
+    await guard(request, None, Action.AUTH_LOGIN)
+    result = await module.auth.login(
+        email=body.email, password=body.password, mfa_code=body.mfa_code, ctx=ctx
+    )
+    _no_store(response)
+    return LoginResponse(
+        access_token=result.access_token,
+        expires_in=result.expires_in,
+        session_token=result.session_token,
+        user=UserOut.of(result.user),
+    )
+
+
+@router.post(
+    "/refresh",
+    summary="Exchange a live session token for a new access token",
+    response_model=RefreshResponse,
+    responses={**UNAUTHENTICATED, **INVALID},
+)
+async def refresh(
+    body: RefreshRequest, request: Request, response: Response, module: Module
+) -> RefreshResponse:
+    await guard(request, None, Action.AUTH_REFRESH)
+    token, expires_in = await module.auth.refresh(session_token=body.session_token)
+    _no_store(response)
+    return RefreshResponse(access_token=token, expires_in=expires_in)
+
+
+@router.post(
+    "/logout",
+    summary="Revoke the current session",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=UNAUTHENTICATED,
+)
+async def logout(request: Request, caller: Caller, module: Module, ctx: Context) -> Response:
+    await guard(request, caller, Action.AUTH_LOGOUT)
+    await module.auth.logout(caller, ctx)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/me",
+    summary="The authenticated user",
+    response_model=UserOut,
+    responses=UNAUTHENTICATED,
+)
+async def me(request: Request, response: Response, caller: Caller) -> UserOut:
+    await guard(request, caller, Action.AUTH_ME)
+    _no_store(response)
+    return UserOut.of(caller.user)
+
+
+@router.post(
+    "/password",
+    summary="Change the own password; every other session is revoked",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses={**UNAUTHENTICATED, **INVALID},
+)
+async def change_password(
+    body: PasswordChangeRequest, request: Request, caller: Caller, module: Module, ctx: Context
+) -> Response:
+    await guard(request, caller, Action.AUTH_PASSWORD)
+    await module.auth.change_password(
+        caller, current_password=body.current_password, new_password=body.new_password, ctx=ctx
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/mfa/setup",
+    summary="Start MFA setup: a new TOTP secret, inactive until enabled",
+    response_model=MfaSetupResponse,
+    responses={**UNAUTHENTICATED, **CONFLICT},
+)
+async def mfa_setup(
+    request: Request, response: Response, caller: Caller, module: Module, ctx: Context
+) -> MfaSetupResponse:
+    await guard(request, caller, Action.AUTH_MFA_SETUP)
+    secret, uri = await module.auth.mfa_setup(caller, ctx)
+    _no_store(response)
+    return MfaSetupResponse(secret=secret, otpauth_uri=uri)
+
+
+@router.post(
+    "/mfa/enable",
+    summary="Enable MFA with a code from the authenticator app; returns backup codes once",
+    response_model=MfaEnableResponse,
+    responses={**UNAUTHENTICATED, **CONFLICT, **INVALID},
+)
+async def mfa_enable(
+    body: MfaCodeRequest,
+    request: Request,
+    response: Response,
+    caller: Caller,
+    module: Module,
+    ctx: Context,
+) -> MfaEnableResponse:
+    await guard(request, caller, Action.AUTH_MFA_ENABLE)
+    codes = await module.auth.mfa_enable(caller, code=body.code, ctx=ctx)
+    _no_store(response)
+    return MfaEnableResponse(backup_codes=codes)
+
+
+@router.post(
+    "/mfa/disable",
+    summary="Disable MFA with a TOTP code or an unused backup code",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses={**UNAUTHENTICATED, **CONFLICT, **INVALID},
+)
+async def mfa_disable(
+    body: MfaCodeRequest, request: Request, caller: Caller, module: Module, ctx: Context
+) -> Response:
+    await guard(request, caller, Action.AUTH_MFA_DISABLE)
+    await module.auth.mfa_disable(caller, code=body.code, ctx=ctx)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/mfa/status",
+    summary="Whether MFA is on, and how many backup codes are left",
+    response_model=MfaStatusResponse,
+    responses=UNAUTHENTICATED,
+)
+async def mfa_status(
+    request: Request, response: Response, caller: Caller, module: Module
+) -> MfaStatusResponse:
+    await guard(request, caller, Action.AUTH_MFA_STATUS)
+    found = await module.auth.mfa_status(caller)
+    _no_store(response)
+    return MfaStatusResponse(
+        enabled=found.enabled, backup_codes_remaining=found.backup_codes_remaining
+    )

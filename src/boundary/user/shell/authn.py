@@ -1,0 +1,91 @@
+"""Per-request authentication (shell): bearer JWT → live session → principal.
+
+Runs on every authenticated request, so it is kept to one HMAC check and ONE database round
+trip (session joined with its user, on a transaction-less connection). The token alone is
+never enough: the session row must be live, so logout, revocation, deactivation, deletion or
+a role change take effect on the very next request, on any replica. `last_seen_at` is
+written at most once a minute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from boundary.kernel.clock import Clock
+from boundary.observability.logging import Logger
+from boundary.user.core import sessions as session_rules
+from boundary.user.core import tokens
+from boundary.user.core.audit import ActorRef, actor_of
+from boundary.user.core.model import Session, User
+from boundary.user.core.permissions import Actor
+from boundary.user.ports import ReadersFactory, UnitOfWorkFactory
+from boundary.user.shell.crypto_ports import TokenCodec
+from boundary.user.shell.errors import Unauthenticated
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller of this request."""
+
+    user: User
+    session: Session
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(user_id=self.user.id, role=self.user.role)
+
+    @property
+    def ref(self) -> ActorRef:
+        return actor_of(self.user)
+
+
+class Authenticator:
+    def __init__(
+        self,
+        *,
+        codec: TokenCodec,
+        readers: ReadersFactory,
+        units: UnitOfWorkFactory,
+        clock: Clock,
+        logger: Logger,
+    ) -> None:
+        self._codec = codec
+        self._readers = readers
+        self._units = units
+        self._clock = clock
+        self._log = logger
+
+    async def authenticate(self, bearer: str) -> Principal:
+        """The principal for an access token, or `Unauthenticated` (401) saying why in logs."""
+        now = self._clock.now()
+        claims = self._codec.verify(bearer)
+        if claims is None:
+            raise self._refuse("invalid_token")
+        checked = tokens.check_claims(claims, now)
+        if isinstance(checked, session_rules.Invalid):
+            raise self._refuse(checked.reason)
+        async with self._readers() as read:
+            found = await read.sessions.with_user(checked.session_id)
+        session, user = found if found is not None else (None, None)
+        result = session_rules.check_session_for_user(
+            session, user, now=now, token_role=checked.role
+        )
+        if isinstance(result, session_rules.Invalid):
+            raise self._refuse(result.reason)
+        assert user is not None
+        if user.id != checked.user_id:
+            raise self._refuse("subject_mismatch")
+        if session_rules.should_touch(result, now):
+            result = await self._touch(result, now)
+        return Principal(user=user, session=result)
+
+    async def _touch(self, session: Session, now: object) -> Session:
+        touched = session_rules.touch(session, self._clock.now())
+        async with self._units() as unit:
+            await unit.sessions.save(touched)
+            await unit.commit()
+        return touched
+
+    def _refuse(self, reason: str) -> Unauthenticated:
+        self._log.debug("Authentication refused", reason=reason)
+        return Unauthenticated(reason)

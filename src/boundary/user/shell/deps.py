@@ -1,0 +1,39 @@
+"""What the user services are built from (shell): ports, policy values and observability."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from boundary.kernel.clock import Clock, Ids
+from boundary.observability.logging import Logger
+from boundary.observability.metrics.ports import Metrics
+from boundary.user.ports import ReadersFactory, UnitOfWorkFactory
+from boundary.user.shell.crypto_ports import PasswordHasherPort, SecretCodes, TokenCodec
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserPolicy:
+    """Configuration values the user services decide with (seconds and counts)."""
+
+    access_token_ttl: int
+    session_ttl: int
+    lockout_threshold: int
+    lockout_seconds: int
+    touch_interval: int = 60
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserDeps:
+    """Everything a user service needs; `build_user_module` makes one per process."""
+
+    units: UnitOfWorkFactory
+    readers: ReadersFactory
+    passwords: PasswordHasherPort
+    tokens: TokenCodec
+    codes: SecretCodes
+    clock: Clock
+    ids: Ids
+    policy: UserPolicy
+    common_passwords: frozenset[str]
+    metrics: Metrics
+    logger: Logger

@@ -1,0 +1,108 @@
+"""The user module's composition (shell): `build_user_module` wires ports, services, routers.
+
+Called once by `boundary.system.build_system`; tests pass overrides (a cheap password
+hasher, a fixed clock) through it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from fastapi import APIRouter
+
+from boundary.config.model import Settings
+from boundary.db.shell.engine import Database
+from boundary.observability.logging import get_logger
+from boundary.observability.metrics.ports import Metrics
+from boundary.user.core.validation import COMMON_PASSWORDS_RESOURCE, load_common_passwords
+from boundary.user.shell.auth_service import AuthService
+from boundary.user.shell.authn import Authenticator
+from boundary.user.shell.crypto import Argon2Passwords, JwtTokens, PyotpCodes
+from boundary.user.shell.deps import UserDeps, UserPolicy
+from boundary.user.shell.persistence import sql_readers_factory, sql_unit_of_work_factory
+from boundary.user.shell.user_service import UserService
+from boundary.world import RandomIds, SystemClock
+
+
+@dataclass(eq=False)
+class UserModule:
+    deps: UserDeps
+    authenticator: Authenticator
+    auth: AuthService
+    users: UserService
+
+    @property
+    def clock(self) -> Any:
+        return self.deps.clock
+
+    @property
+    def units(self) -> Any:
+        return self.deps.units
+
+    def routers(self) -> list[APIRouter]:
+        from boundary.user.shell import auth_http, users_http
+
+        return [auth_http.router, users_http.router]
+
+    async def start(self) -> None:
+        warm_up = getattr(self.deps.passwords, "warm_up", None)
+        if warm_up is not None:
+            await warm_up()
+
+    async def close(self) -> None:
+        close = getattr(self.deps.passwords, "close", None)
+        if close is not None:
+            close()
+
+    async def count_live_sessions(self) -> int:
+        """Live sessions for ops `active_session_count` and the sessions gauge."""
+        async with self.deps.readers() as read:
+            return await read.sessions.count_live(self.deps.clock.now())
+
+
+def build_user_module(
+    settings: Settings, database: Database, metrics: Metrics, **overrides: Any
+) -> UserModule:
+    security = settings.security
+    deps = UserDeps(
+        units=sql_unit_of_work_factory(database),
+        readers=sql_readers_factory(database),
+        passwords=overrides.get("passwords")
+        or Argon2Passwords(
+            time_cost=security.password_hash_time_cost,
+            memory_cost=security.password_hash_memory_kib,
+        ),
+        tokens=JwtTokens(
+            security.jwt_secret.get_secret_value(),
+            [s.get_secret_value() for s in security.jwt_previous_secrets],
+        ),
+        codes=PyotpCodes(),
+        clock=overrides.get("clock") or SystemClock(),
+        ids=overrides.get("ids") or RandomIds(),
+        policy=UserPolicy(
+            access_token_ttl=int(security.access_token_ttl),
+            session_ttl=int(security.session_ttl),
+            lockout_threshold=security.lockout_threshold,
+            lockout_seconds=int(security.lockout_duration),
+        ),
+        common_passwords=_common_passwords(),
+        metrics=metrics,
+        logger=get_logger("boundary.user.service"),
+    )
+    authenticator = Authenticator(
+        codec=deps.tokens,
+        readers=deps.readers,
+        units=deps.units,
+        clock=deps.clock,
+        logger=get_logger("boundary.user.authn"),
+    )
+    return UserModule(
+        deps=deps, authenticator=authenticator, auth=AuthService(deps), users=UserService(deps)
+    )
+
+
+def _common_passwords() -> frozenset[str]:
+    package, path = COMMON_PASSWORDS_RESOURCE
+    return load_common_passwords(resources.files(package).joinpath(path).read_text("utf-8"))

@@ -1,0 +1,257 @@
+"""User administration use cases (shell): create, list, read, update, delete users; their
+sessions; the audit log; and the operator CLI's create-admin.
+
+Every change reads gather → decide (core) → apply, and applies in ONE unit of work together
+with its audit row. Decisions worth knowing:
+
+* A soft-deleted user is "not found" everywhere (404), like one that never existed.
+* Deactivating a user (`active: false`) or changing their role revokes all of their sessions
+  in the same unit of work, so it takes effect on the next request even without the
+  per-request check (which would refuse too) and a later reactivation does not revive them.
+* Delete is soft: `deleted_at` is set and `active` becomes false, so every reader of the row
+  (the guide's SQL included) sees an unusable account; all sessions are revoked. The row and
+  its email stay, so the email cannot be registered again (409) — audit history keeps its
+  subject. An actor cannot delete their own account (409): it would lock an admin out with
+  nobody to notice; another admin can.
+* `create_admin` (CLI, actor None = `system` in audit rows) promotes an existing live user with
+  that email: role admin, active again, all sessions revoked, password left unchanged.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Final
+from uuid import UUID
+
+from boundary.kernel.pagination import Page, Window
+from boundary.kernel.problems import FieldError
+from boundary.user.core import audit
+from boundary.user.core import validation as rules
+from boundary.user.core.audit import ActorRef, RequestContext
+from boundary.user.core.model import AuditEvent, AuditFilter, Session, User, UserFilter
+from boundary.user.ports import EmailTaken, UnitOfWork
+from boundary.user.shell.deps import UserDeps
+from boundary.user.shell.errors import Conflict, Invalid, NotFound
+
+USERS_CREATED_METRIC: Final = "application.users.created.count"
+DEFAULT_ADMIN_NAME: Final = "Administrator"
+GENERATED_PASSWORD_BYTES: Final = 24
+"""`token_urlsafe(24)` is 32 characters, 192 random bits."""
+EMAIL_TAKEN: Final = "email already registered"
+SYSTEM: Final = RequestContext()
+"""The request context of CLI actions: no ip, user agent or correlation id."""
+
+
+class AdminRefused(Exception):
+    """`create_admin` cannot proceed; the message is one line for the operator."""
+
+
+class UserService:
+    def __init__(self, deps: UserDeps) -> None:
+        self._deps = deps
+
+    # --- writes -------------------------------------------------------------------------------
+
+    async def create(
+        self,
+        actor: ActorRef | None,
+        *,
+        email: str,
+        name: str,
+        password: str,
+        role: str,
+        ctx: RequestContext,
+    ) -> User:
+        """The new user; `Invalid` (422) for bad input, `Conflict` (409) for a taken email."""
+        new = self._validated(email=email, name=name, password=password, role=role)
+        password_hash = await self._deps.passwords.hash(new.password)
+        now = self._deps.clock.now()
+        user = rules.create_user(
+            new, id=self._deps.ids.new_id(), password_hash=password_hash, now=now
+        )
+        async with self._deps.units() as unit:
+            try:
+                await unit.users.add(user)
+            except EmailTaken:
+                raise Conflict(EMAIL_TAKEN) from None
+            await unit.audit.append(audit.user_created(actor=actor, user=user, ctx=ctx, now=now))
+            await unit.commit()
+        self._created(user, actor)
+        return user
+
+    async def update(
+        self,
+        actor: ActorRef | None,
+        user_id: UUID,
+        patch: Mapping[str, object],
+        ctx: RequestContext,
+    ) -> User:
+        """The user after the patch (unchanged, and nothing written, when it changes nothing)."""
+        checked = rules.validate_user_patch(patch, common=self._deps.common_passwords)
+        if isinstance(checked, list):
+            raise Invalid(checked)
+        now = self._deps.clock.now()
+        async with self._deps.units() as unit:
+            before = _live(await unit.users.get(user_id))
+            after = rules.apply_user_patch(before, checked, now=now)
+            if after == before:
+                return before
+            await self._apply_update(unit, actor, before, after, ctx)
+            await unit.commit()
+        self._deps.logger.info("User updated", **{"user.id": str(after.id)})
+        return after
+
+    async def delete(self, actor: ActorRef | None, user_id: UUID, ctx: RequestContext) -> None:
+        """Soft-delete the user and revoke every session; `Conflict` when deleting oneself."""
+        if actor is not None and actor.id == user_id:
+            raise Conflict("you cannot delete your own account")
+        now = self._deps.clock.now()
+        async with self._deps.units() as unit:
+            user = _live(await unit.users.get(user_id))
+            deleted = replace(user, deleted_at=now, active=False, updated_at=now)
+            await unit.users.save(deleted)
+            revoked = await unit.sessions.revoke_for_user(user_id, now)
+            event = audit.user_deleted(
+                actor=actor, user=deleted, sessions_revoked=revoked, ctx=ctx, now=now
+            )
+            await unit.audit.append(event)
+            await unit.commit()
+        self._deps.logger.info("User deleted", **{"user.id": str(user_id)})
+
+    async def revoke_sessions(self, actor: ActorRef, user_id: UUID, ctx: RequestContext) -> int:
+        """How many of the user's live sessions were revoked (all of them, the caller's too)."""
+        now = self._deps.clock.now()
+        async with self._deps.units() as unit:
+            user = _live(await unit.users.get(user_id))
+            revoked = await unit.sessions.revoke_for_user(user_id, now)
+            event = audit.session_revoked(
+                actor=actor, user=user, sessions_revoked=revoked, ctx=ctx, now=now
+            )
+            await unit.audit.append(event)
+            await unit.commit()
+        return revoked
+
+    async def create_admin(
+        self, *, email: str, name: str | None, password: str | None
+    ) -> tuple[User, str | None]:
+        """(the admin, the generated password or None): creates one, or promotes the live
+        user with that email. `Invalid` for bad input, `AdminRefused` when a deleted account
+        holds the email."""
+        address = rules.normalize_email(email)
+        if isinstance(address, FieldError):
+            raise Invalid([address])
+        async with self._deps.readers() as read:
+            existing = await read.users.by_email(address)
+        if existing is not None:
+            return await self._promote(existing), None
+        generated = None if password is not None else self._generate_password(address)
+        chosen = password if password is not None else generated
+        assert chosen is not None
+        try:
+            user = await self.create(
+                None,
+                email=address,
+                name=name or DEFAULT_ADMIN_NAME,
+                password=chosen,
+                role="admin",
+                ctx=SYSTEM,
+            )
+        except Conflict:
+            raise AdminRefused(
+                f"{address} was registered meanwhile; run the command again"
+            ) from None
+        return user, generated
+
+    # --- reads --------------------------------------------------------------------------------
+
+    async def list(self, where: UserFilter, window: Window) -> Page[User]:
+        """Live users matching `where`, oldest first, with the total."""
+        async with self._deps.readers() as read:
+            return await read.users.search(where, limit=window.limit, offset=window.offset)
+
+    async def get(self, user_id: UUID) -> User:
+        """The live user; `NotFound` (404) when missing or soft-deleted."""
+        async with self._deps.readers() as read:
+            return _live(await read.users.get(user_id))
+
+    async def sessions(self, user_id: UUID, window: Window) -> Page[Session]:
+        """The live user's sessions (revoked and expired ones included), newest first."""
+        async with self._deps.readers() as read:
+            _live(await read.users.get(user_id))
+            return await read.sessions.for_user(user_id, limit=window.limit, offset=window.offset)
+
+    async def audit(self, where: AuditFilter, window: Window) -> Page[AuditEvent]:
+        """Audit rows matching `where`, newest first."""
+        async with self._deps.readers() as read:
+            return await read.audit.search(where, limit=window.limit, offset=window.offset)
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _validated(self, *, email: str, name: str, password: str, role: str) -> rules.NewUser:
+        checked = rules.validate_new_user(
+            email=email,
+            name=name,
+            password=password,
+            role=role,
+            common=self._deps.common_passwords,
+        )
+        if isinstance(checked, list):
+            raise Invalid(checked)
+        return checked
+
+    async def _apply_update(
+        self,
+        unit: UnitOfWork,
+        actor: ActorRef | None,
+        before: User,
+        after: User,
+        ctx: RequestContext,
+    ) -> None:
+        """Save, audit, and end every session when the change withdraws access."""
+        now = after.updated_at
+        await unit.users.save(after)
+        await unit.audit.append(
+            audit.user_updated(actor=actor, before=before, after=after, ctx=ctx, now=now)
+        )
+        if _withdraws_access(before, after):
+            await unit.sessions.revoke_for_user(after.id, now)
+
+    async def _promote(self, user: User) -> User:
+        if user.deleted_at is not None:
+            raise AdminRefused(
+                f"{user.email} belongs to a deleted account; use another email address"
+            )
+        now = self._deps.clock.now()
+        promoted = replace(user, role="admin", active=True, updated_at=now)
+        if promoted == replace(user, updated_at=now):
+            return user
+        async with self._deps.units() as unit:
+            await self._apply_update(unit, None, user, promoted, SYSTEM)
+            await unit.commit()
+        return promoted
+
+    def _generate_password(self, email: str) -> str:
+        """A random password that passes the policy (checked, not assumed)."""
+        while True:
+            candidate = secrets.token_urlsafe(GENERATED_PASSWORD_BYTES)
+            common = self._deps.common_passwords
+            if not rules.validate_password(candidate, common=common, email=email):
+                return candidate
+
+    def _created(self, user: User, actor: ActorRef | None) -> None:
+        self._deps.metrics.increment(USERS_CREATED_METRIC, tags={"role": user.role})
+        by = "system" if actor is None else str(actor.id)
+        self._deps.logger.info("User created", **{"user.id": str(user.id), "actor": by})
+
+
+def _live(user: User | None) -> User:
+    if user is None or user.deleted_at is not None:
+        raise NotFound()
+    return user
+
+
+def _withdraws_access(before: User, after: User) -> bool:
+    """Deactivation or a role change: existing sessions must not carry on."""
+    return (before.active and not after.active) or before.role != after.role

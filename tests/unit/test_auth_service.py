@@ -1,0 +1,327 @@
+"""`AuthService` against the in-memory fakes, with a fixed clock and plain-text crypto fakes."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from boundary.user.core import mfa
+from boundary.user.core.audit import RequestContext
+from boundary.user.core.model import User
+from boundary.user.shell.auth_service import AuthService
+from boundary.user.shell.authn import Principal
+from boundary.user.shell.deps import UserDeps, UserPolicy
+from boundary.user.shell.errors import (
+    Conflict,
+    Invalid,
+    LoginRefused,
+    MfaCodeRequired,
+    Unauthenticated,
+)
+from tests.fakes.user_repositories import FakeUserStore
+
+pytestmark = pytest.mark.anyio
+
+NOW = datetime(2026, 1, 3, 12, 0, tzinfo=UTC)
+PASSWORD = "correct horse battery staple"
+TOTP = "123456"
+CTX = RequestContext(ip="192.0.2.1", user_agent="tests", correlation_id="c-1")
+POLICY = UserPolicy(access_token_ttl=900, session_ttl=3600, lockout_threshold=3, lockout_seconds=60)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.at = NOW
+
+    def now(self) -> datetime:
+        return self.at
+
+
+class Ids:
+    def new_id(self) -> uuid.UUID:
+        return uuid.uuid4()
+
+
+class Passwords:
+    """`new:<pw>` is current, `old:<pw>` needs a rehash; every verification is counted."""
+
+    def __init__(self) -> None:
+        self.verifications = 0
+        self.on_hash: Callable[[], Any] | None = None
+
+    async def hash(self, password: str) -> str:
+        if self.on_hash is not None:
+            await self.on_hash()
+        return f"new:{password}"
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        self.verifications += 1
+        return password_hash.split(":", 1)[1] == password
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return password_hash.startswith("old:")
+
+    async def verify_dummy(self, password: str) -> None:
+        self.verifications += 1
+
+
+class Tokens:
+    def sign(self, claims: Mapping[str, object]) -> str:
+        return json.dumps(dict(claims))
+
+    def verify(self, token: str) -> dict[str, object] | None:
+        return None
+
+
+class Codes:
+    def new_totp_secret(self) -> str:
+        return "SECRET"
+
+    def totp_uri(self, secret: str, *, email: str, issuer: str = "Boundary") -> str:
+        return f"otpauth://totp/{email}?secret={secret}"
+
+    def verify_totp(self, secret: str, code: str, *, at: datetime, valid_window: int = 1) -> bool:
+        return code == TOTP
+
+    def new_backup_codes(self, count: int = 10) -> list[str]:
+        return [f"code-{n:04d}-abcd" for n in range(count)]
+
+    def new_session_token(self) -> str:
+        return uuid.uuid4().hex
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.counts: list[tuple[str, dict[str, str]]] = []
+
+    def increment(self, name: str, value: float = 1, tags: Mapping[str, str] | None = None) -> None:
+        self.counts.append((name, dict(tags or {})))
+
+    def timing(self, name: str, milliseconds: float, tags: Mapping[str, str] | None = None) -> None:
+        pass
+
+    def gauge(self, name: str, value: float, tags: Mapping[str, str] | None = None) -> None:
+        pass
+
+
+class Logger:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def __getattr__(self, level: str) -> Callable[..., None]:
+        def log(msg: str, /, **fields: Any) -> None:
+            self.lines.append(f"{level} {msg} {fields}")
+
+        return log
+
+
+@dataclasses.dataclass
+class World:
+    store: FakeUserStore
+    clock: Clock
+    passwords: Passwords
+    metrics: Metrics
+    logger: Logger
+    service: AuthService
+
+    async def add_user(self, **fields: Any) -> User:
+        user = User(
+            id=uuid.uuid4(),
+            email="ann@example.com",
+            name="Ann",
+            password_hash=f"new:{PASSWORD}",
+            role="user",
+            created_at=NOW,
+            updated_at=NOW,
+        )
+        user = dataclasses.replace(user, **fields)
+        async with self.store.unit_of_work() as unit:
+            await unit.users.add(user)
+            await unit.commit()
+        return user
+
+    async def login(self, password: str = PASSWORD, code: str | None = None) -> Any:
+        return await self.service.login(
+            email="ann@example.com", password=password, mfa_code=code, ctx=CTX
+        )
+
+    def events(self) -> list[str]:
+        return [e.event_type for e in self.store.audit_events]
+
+
+@pytest.fixture
+def world() -> World:
+    store, clock, passwords, metrics = FakeUserStore(), Clock(), Passwords(), Metrics()
+    logger = Logger()
+    deps = UserDeps(
+        units=store.unit_of_work,
+        readers=store.readers,
+        passwords=passwords,
+        tokens=Tokens(),
+        codes=Codes(),
+        clock=clock,
+        ids=Ids(),
+        policy=POLICY,
+        common_passwords=frozenset({"password1234"}),
+        metrics=metrics,
+        logger=logger,  # type: ignore[arg-type]
+    )
+    return World(store, clock, passwords, metrics, logger, AuthService(deps))
+
+
+async def test_login_opens_a_session_and_signs_an_access_token(world: World) -> None:
+    user = await world.add_user()
+
+    result = await world.login()
+
+    claims = json.loads(result.access_token)
+    [session] = world.store.sessions.values()
+    assert claims["sid"] == str(session.id)
+    assert claims["exp"] - claims["iat"] == result.expires_in == 900
+    assert session.token_hash != result.session_token
+    assert session.expires_at == NOW + timedelta(seconds=3600)
+    assert world.store.users[user.id].login_count == 1
+    assert world.events() == ["login_succeeded"]
+    assert world.metrics.counts == [("auth.login.count", {"result": "success"})]
+
+
+async def test_an_outdated_hash_is_replaced_at_login(world: World) -> None:
+    user = await world.add_user(password_hash=f"old:{PASSWORD}")
+
+    await world.login()
+
+    assert world.store.users[user.id].password_hash == f"new:{PASSWORD}"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        None,
+        {"active": False},
+        {"deleted_at": NOW},
+        {"lockout_until": NOW + timedelta(seconds=5)},
+        {"password_hash": "new:something else"},
+    ],
+)
+async def test_every_failure_spends_one_verification_and_raises_the_same_error(
+    world: World, fields: dict[str, Any] | None
+) -> None:
+    if fields is not None:
+        await world.add_user(**fields)
+
+    with pytest.raises(LoginRefused):
+        await world.login()
+
+    assert world.passwords.verifications == 1
+    assert world.events() == ["login_failed"]
+    assert not world.store.sessions
+    assert world.metrics.counts == [("auth.login.count", {"result": "failure"})]
+    assert all(PASSWORD not in line for line in world.logger.lines)
+
+
+async def test_lockout_blocks_the_right_password_until_it_runs_out(world: World) -> None:
+    await world.add_user()
+    for _ in range(POLICY.lockout_threshold):
+        with pytest.raises(LoginRefused):
+            await world.login("wrong")
+    assert world.events().count("account_locked") == 1
+
+    world.clock.at = NOW + timedelta(seconds=59)
+    with pytest.raises(LoginRefused):
+        await world.login()
+    world.clock.at = NOW + timedelta(seconds=60)
+    await world.login()
+
+
+async def test_mfa_login_takes_a_totp_or_an_unused_backup_code_once(world: World) -> None:
+    user = await world.add_user()
+    principal = await _principal(world, user)
+    await world.service.mfa_setup(principal, CTX)
+    codes = await world.service.mfa_enable(principal, code=TOTP, ctx=CTX)
+
+    with pytest.raises(MfaCodeRequired):
+        await world.login()
+    with pytest.raises(MfaCodeRequired):
+        await world.login(code="654321")
+    await world.login(code=TOTP)
+    await world.login(code=codes[0])
+    with pytest.raises(MfaCodeRequired):
+        await world.login(code=codes[0])
+
+
+async def test_a_backup_code_spent_by_a_concurrent_login_is_refused(world: World) -> None:
+    """The code matched on a reader but was used before this login's unit: mfa-required."""
+    user = await world.add_user()
+    principal = await _principal(world, user)
+    await world.service.mfa_setup(principal, CTX)
+    [first, *_] = await world.service.mfa_enable(principal, code=TOTP, ctx=CTX)
+    async with world.store.unit_of_work() as unit:  # so this login rehashes: a hook point
+        current = await unit.users.get(user.id)
+        assert current is not None
+        await unit.users.save(dataclasses.replace(current, password_hash=f"old:{PASSWORD}"))
+        await unit.commit()
+    sessions_before = len(world.store.sessions)
+
+    async def spend_it() -> None:  # runs between the gather step and the unit of work
+        async with world.store.unit_of_work() as unit:
+            [code_id] = [
+                v
+                for h, v in (await unit.backup_codes.unused(user.id)).items()
+                if h == mfa.hash_backup_code(first)
+            ]
+            await unit.backup_codes.use(code_id, NOW)
+            await unit.commit()
+
+    world.passwords.on_hash = spend_it
+    with pytest.raises(MfaCodeRequired):
+        await world.login(code=first)
+    assert len(world.store.sessions) == sessions_before
+    assert world.events()[-1] == "login_failed"
+
+
+async def test_mfa_steps_in_the_wrong_state_are_conflicts(world: World) -> None:
+    user = await world.add_user()
+    principal = await _principal(world, user)
+
+    with pytest.raises(Conflict):
+        await world.service.mfa_enable(principal, code=TOTP, ctx=CTX)
+    with pytest.raises(Conflict):
+        await world.service.mfa_disable(principal, code=TOTP, ctx=CTX)
+    await world.service.mfa_setup(principal, CTX)
+    with pytest.raises(Invalid):
+        await world.service.mfa_enable(principal, code="000000", ctx=CTX)
+    await world.service.mfa_enable(principal, code=TOTP, ctx=CTX)
+    with pytest.raises(Conflict):
+        await world.service.mfa_setup(principal, CTX)
+
+
+async def test_refresh_refuses_unknown_and_revoked_sessions(world: World) -> None:
+    await world.add_user()
+    result = await world.login()
+
+    token, ttl = await world.service.refresh(session_token=result.session_token)
+
+    assert ttl == 900
+    assert json.loads(token)["sub"] == str(result.user.id)
+    with pytest.raises(Unauthenticated):
+        await world.service.refresh(session_token="unknown")
+    principal = await _principal(world, result.user)
+    await world.service.logout(principal, CTX)
+    with pytest.raises(Unauthenticated):
+        await world.service.refresh(session_token=result.session_token)
+
+
+async def _principal(world: World, user: User) -> Principal:
+    """The principal of the user's newest session (one is opened if there is none)."""
+    live = [s for s in world.store.sessions.values() if s.user_id == user.id]
+    if not live:
+        result = await world.login()
+        live = [s for s in world.store.sessions.values() if s.user_id == result.user.id]
+    current = world.store.users[user.id]
+    return Principal(user=current, session=live[-1])

@@ -1,12 +1,16 @@
-"""Load-test a real `boundary serve` with wrk and print requests/s and latency percentiles.
+"""Load-test a real `boundary serve` with wrk; print requests/s and latency percentiles.
 
-    make bench                                   # defaults below
-    .venv/bin/python bench/run.py --workers 1 2 --duration 10 --connections 50 \
-        --path /health/live --path /health [--database-url postgresql://...]
+    make bench                                      # the api scenario on PostgreSQL
+    .venv/bin/python bench/run.py --scenario health --workers 1 2
+    .venv/bin/python bench/run.py --scenario api --database-url postgresql://…/boundary_bench
 
-Starts the service on free ports (logs to bench/results/), waits for readiness, runs wrk
-(installed from Debian's packages if missing) against each path for each worker count,
-and prints one table row per run beside the operations guide's targets.
+Scenarios:
+  health  /health/live and /health (the default database of the env, or --database-url)
+  api     seeds 10,000 users (bench/seed.py), then /health, POST /api/v1/auth/login,
+          GET /api/v1/auth/me and GET /api/v1/users?limit=20 with an admin's token
+The service runs on free ports with JSON logs to bench/results/; wrk comes from Debian's
+packages (installed if missing). Rate limiting is off unless --rate-limit says otherwise, so
+the numbers measure the service, not the limiter.
 """
 
 from __future__ import annotations
@@ -19,13 +23,17 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
+REPORT = (ROOT / "bench" / "report.lua").read_text()
 TARGETS = "guide floor: p50 < 100 ms, p95 < 500 ms, p99 < 1000 ms, > 1000 req/s"
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/boundary_bench"
+ADMIN = {"email": "bench-admin@example.com", "password": "bench-password-not-common-1"}
 
 
 def free_port() -> int:
@@ -49,7 +57,7 @@ def wait_ready(ops_url: str, proc: subprocess.Popen[bytes], timeout: float = 60)
         if proc.poll() is not None:
             sys.exit(f"service exited with {proc.returncode}; see {RESULTS}")
         try:
-            with urllib.request.urlopen(f"{ops_url}/health/ready", timeout=1) as r:
+            with urllib.request.urlopen(f"{ops_url}/health/ready", timeout=1) as r:  # noqa: S310
                 if r.status == 200:
                     return
         except OSError:
@@ -57,7 +65,7 @@ def wait_ready(ops_url: str, proc: subprocess.Popen[bytes], timeout: float = 60)
     sys.exit("service did not become ready")
 
 
-def start_service(workers: int, database_url: str | None) -> tuple[subprocess.Popen[bytes], str]:
+def start_service(workers: int, env_extra: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     port, ops_port = free_port(), free_port()
     env = {
         **os.environ,
@@ -67,9 +75,8 @@ def start_service(workers: int, database_url: str | None) -> tuple[subprocess.Po
         "LOG_FORMAT": "json",
         "BOUNDARY_HTTP__HOST": "127.0.0.1",
         "BOUNDARY_OPS__HOST": "127.0.0.1",
+        **env_extra,
     }
-    if database_url:
-        env["DATABASE_URL"] = database_url
     RESULTS.mkdir(parents=True, exist_ok=True)
     log = (RESULTS / f"service-w{workers}.log").open("wb")
     proc = subprocess.Popen(
@@ -84,62 +91,120 @@ def start_service(workers: int, database_url: str | None) -> tuple[subprocess.Po
 
 
 def run_wrk(
-    wrk: str, url: str, *, duration: int, connections: int, threads: int
+    wrk: str,
+    url: str,
+    args: argparse.Namespace,
+    *,
+    headers: tuple[str, ...] = (),
+    body: str | None = None,
 ) -> dict[str, float]:
+    setup = ""
+    if body is not None:
+        setup = (
+            f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+            f"wrk.body = [[{body}]]\n"
+        )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(setup + REPORT)
     cmd = [
         wrk,
-        f"-t{threads}",
-        f"-c{connections}",
-        f"-d{duration}s",
-        "--latency",
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{args.duration}s",
         "-s",
-        str(ROOT / "bench" / "report.lua"),
-        url,
+        script.name,
     ]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    for header in headers:
+        cmd += ["-H", header]
+    warm = [*cmd[:3], "-d2s", *cmd[4:], url]
+    subprocess.run(warm, capture_output=True, check=True)
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+    os.unlink(script.name)
     line = next(ln for ln in reversed(out.splitlines()) if ln.startswith("{"))
     return dict(json.loads(line))
 
 
+def admin_token(base: str) -> str:
+    request = urllib.request.Request(  # noqa: S310
+        f"{base}/api/v1/auth/login",
+        data=json.dumps(ADMIN).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return str(json.load(response)["access_token"])
+
+
+def row(workers: int, name: str, r: dict[str, float]) -> None:
+    print(
+        f"{workers:>7} {name:<30} {r['rps']:>9.0f} {r['p50_ms']:>8.2f} {r['p90_ms']:>8.2f} "
+        f"{r['p95_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['errors']:>7.0f} {r['non_2xx']:>7.0f}",
+        flush=True,
+    )
+
+
+def scenario(args: argparse.Namespace, wrk: str, workers: int, base: str) -> None:
+    if args.scenario == "health":
+        for path in ("/health/live", "/health"):
+            row(workers, path, run_wrk(wrk, base + path, args))
+        return
+    row(workers, "GET /health", run_wrk(wrk, base + "/health", args))
+    row(
+        workers,
+        "POST /api/v1/auth/login",
+        run_wrk(wrk, base + "/api/v1/auth/login", args, body=json.dumps(ADMIN)),
+    )
+    auth = (f"Authorization: Bearer {admin_token(base)}",)
+    row(workers, "GET /api/v1/auth/me", run_wrk(wrk, base + "/api/v1/auth/me", args, headers=auth))
+    row(
+        workers,
+        "GET /api/v1/users?limit=20",
+        run_wrk(wrk, base + "/api/v1/users?limit=20", args, headers=auth),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--path", action="append", dest="paths")
+    parser.add_argument("--scenario", choices=["health", "api"], default="api")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1])
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    parser.add_argument("--rate-limit", choices=["off", "memory", "redis"], default="off")
     args = parser.parse_args()
-    paths = args.paths or ["/health/live", "/health"]
+    env: dict[str, str] = {}
+    if args.scenario == "api":
+        args.database_url = args.database_url or DEFAULT_PG
+        subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "seed.py"), args.database_url],
+            check=True,
+            cwd=ROOT,
+        )
+    if args.database_url:
+        env["DATABASE_URL"] = args.database_url
+    if args.rate_limit == "off":
+        env["BOUNDARY_RATE_LIMIT__ENABLED"] = "false"
+    elif args.rate_limit == "redis":
+        env["RATE_LIMIT_STORAGE_URL"] = os.environ.get(
+            "BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"
+        )
     wrk = ensure_wrk()
     print(
-        f"{'workers':>7} {'path':<28} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} "
-        f"{'p95 ms':>8} {'p99 ms':>8} {'errors':>7}"
+        f"{'workers':>7} {'request':<30} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} "
+        f"{'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'non2xx':>7}"
     )
     for workers in args.workers:
-        proc, base = start_service(workers, args.database_url)
+        proc, base = start_service(workers, env)
         try:
-            for path in paths:
-                run_wrk(
-                    wrk, base + path, duration=2, connections=args.connections, threads=args.threads
-                )  # warm-up
-                r = run_wrk(
-                    wrk,
-                    base + path,
-                    duration=args.duration,
-                    connections=args.connections,
-                    threads=args.threads,
-                )
-                print(
-                    f"{workers:>7} {path:<28} {r['rps']:>9.0f} {r['p50_ms']:>8.2f} "
-                    f"{r['p90_ms']:>8.2f} {r['p95_ms']:>8.2f} {r['p99_ms']:>8.2f} "
-                    f"{r['errors']:>7.0f}",
-                    flush=True,
-                )
+            scenario(args, wrk, workers, base)
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(60)
-    print(f"({args.connections} connections, {args.duration}s per run; {TARGETS})")
+    print(
+        f"({args.connections} connections, {args.duration}s per run, rate limiting "
+        f"{args.rate_limit}; {TARGETS})"
+    )
 
 
 if __name__ == "__main__":

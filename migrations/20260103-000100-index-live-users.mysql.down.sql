@@ -1,0 +1,1 @@
+-- Nothing to undo on MySQL/MariaDB (the up migration is a no-op there).

@@ -1,0 +1,3 @@
+-- Listing live users (GET /api/v1/users) walks users in created_at, id order among rows that
+-- are not soft-deleted, and counts them. MySQL/MariaDB have no partial indexes: there the
+-- (created_at, id) index from 20260101-000100 serves, so this portable file is a no-op.

@@ -29,6 +29,7 @@ from boundary.observability.metrics.prometheus import build_registry, exposition
 from boundary.ops.shell.health import HealthRegistry
 from boundary.ops.shell.lifecycle import Lifecycle
 from boundary.ops.shell.monitor import HealthMonitor
+from boundary.ratelimit.shell import RateLimiting, build_rate_limiting
 from boundary.user.shell.module import UserModule, build_user_module
 
 Hook = Callable[[], Awaitable[None]]
@@ -47,6 +48,7 @@ class System:
     metrics: Metrics
     database: Database
     user: UserModule
+    rate_limit: RateLimiting
     version: str = __version__
     routers: list[APIRouter] = field(default_factory=list)
     startup_hooks: list[Hook] = field(default_factory=list)
@@ -108,7 +110,10 @@ def build_system(settings: Settings, **overrides: Any) -> System:
         page = partial(exposition, build_registry())
     metrics: Metrics = overrides.get("metrics") or NoopMetrics()
     database = _database(settings, metrics)
-    user = build_user_module(settings, database, metrics, **overrides)
+    user = build_user_module(
+        settings, database, metrics, **{k: v for k, v in overrides.items() if k != "metrics"}
+    )
+    rate_limit = build_rate_limiting(settings, metrics, limiter=overrides.get("rate_limiter"))
     system = System(
         settings=settings,
         logger=logger,
@@ -119,9 +124,11 @@ def build_system(settings: Settings, **overrides: Any) -> System:
         metrics=metrics,
         database=database,
         user=user,
+        rate_limit=rate_limit,
     )
     _wire_database(system)
     _wire_user(system)
+    _wire_rate_limit(system)
     with contextlib.suppress(KeyError):
         system.routers.extend(overrides["routers"])
     return system
@@ -167,6 +174,20 @@ def _wire_user(system: System) -> None:
             "application.sessions.active", system.lifecycle.snapshot.active_session_count
         )
     )
+
+
+def _wire_rate_limit(system: System) -> None:
+    """Rate limiting (§5): the non-critical storage check and closing the storage."""
+    rate_limit = system.rate_limit
+    if not rate_limit.enabled:
+        return
+    system.health.register(
+        "rate_limit_storage",
+        rate_limit.storage_ok,
+        critical=False,
+        reason="rate_limit_storage_unreachable",
+    )
+    system.shutdown_hooks.append(rate_limit.aclose)
 
 
 def _sample_pool(database: Database, metrics: Metrics) -> None:

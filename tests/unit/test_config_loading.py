@@ -499,4 +499,5 @@ def test_secret_and_duration_keys_match_the_brief() -> None:
         "security.access_token_ttl",
         "security.session_ttl",
         "security.lockout_duration",
+        "rate_limit.storage_timeout",
     }

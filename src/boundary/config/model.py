@@ -166,14 +166,36 @@ class MetricsSettings(_Section):
     datadog_api_key: OptionalSecret = None
 
 
+def _check_storage_url(value: str) -> str:
+    """``value`` if the rate limiter has a storage for its scheme."""
+    if not _STORAGE_URL.fullmatch(value.strip()):
+        raise ValueError("expected memory:// or a redis://… / rediss://… URL")
+    return value
+
+
+_STORAGE_URL = re.compile(r"memory://|rediss?://.+", re.DOTALL)
+FailureMode = Literal["open", "closed"]
+
+
 class RateLimitSettings(_Section):
-    """Limits per client IP (public, login failures) and per user (authenticated)."""
+    """Limits per client IP (public, login failures) and per user (authenticated).
+
+    A ``*_failure_mode`` says what a limit does while the shared storage is unreachable: both
+    fall back to per-process counters; ``closed`` also keeps them in step all along and
+    refuses when no decision can be made, ``open`` allows then.
+    """
 
     enabled: Flag = True
-    storage_url: str = "memory://"
+    storage_url: Annotated[str, AfterValidator(_check_storage_url)] = "memory://"
     public: Rate = "100/minute"
     authenticated: Rate = "1000/minute"
     login_failures: Rate = "5/15minutes"
+    strategy: Literal["moving-window", "sliding-window-counter"] = "moving-window"
+    storage_timeout: Annotated[Duration, Field(gt=0)] = 0.1
+    key_prefix: str = "boundary"
+    public_failure_mode: FailureMode = "open"
+    authenticated_failure_mode: FailureMode = "open"
+    login_failure_mode: FailureMode = "closed"
 
 
 class ErrorReportingSettings(_Section):

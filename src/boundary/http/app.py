@@ -39,7 +39,10 @@ def create_api_app(system: System) -> Any:
         from boundary.http import test_routes
 
         app.include_router(test_routes.router)
-    return wrap_for_listener(app, settings, get_logger("boundary.http.access"))
+    # Rate limits (§5) and the client IP: inside the edge, so 429s are logged and carry the
+    # correlation id and security headers; on the API listener only, never on ops.
+    limited = system.rate_limit.wrap(app, system.user.deps.tokens)
+    return wrap_for_listener(limited, settings, get_logger("boundary.http.access"))
 
 
 def wrap_for_listener(

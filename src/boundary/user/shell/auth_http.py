@@ -24,6 +24,7 @@ from boundary.user.shell.auth_schemas import (
     RefreshRequest,
     RefreshResponse,
 )
+from boundary.user.shell.errors import LoginRefused, MfaCodeRequired
 from boundary.user.shell.http_deps import Caller, Context, Module, guard
 from boundary.user.shell.schemas import UserOut
 
@@ -49,6 +50,13 @@ LOGIN_REFUSED: Final[dict[int | str, dict[str, Any]]] = {
     }
 }
 
+TOO_MANY_FAILURES: Final[dict[int | str, dict[str, Any]]] = {
+    429: {
+        "description": "Too many failed logins from this IP; `Retry-After` says when to retry.",
+        **_PROBLEM,
+    }
+}
+
 
 def _no_store(response: Response) -> None:
     response.headers["Cache-Control"] = NO_STORE
@@ -58,15 +66,25 @@ def _no_store(response: Response) -> None:
     "/login",
     summary="Log in with email and password (and an MFA code once enabled)",
     response_model=LoginResponse,
-    responses={**LOGIN_REFUSED, **INVALID},
+    responses={**LOGIN_REFUSED, **INVALID, **TOO_MANY_FAILURES},
 )
 async def login(
     body: LoginRequest, request: Request, response: Response, module: Module, ctx: Context
 ) -> LoginResponse:
     await guard(request, None, Action.AUTH_LOGIN)
-    result = await module.auth.login(
-        email=body.email, password=body.password, mfa_code=body.mfa_code, ctx=ctx
-    )
+    # Rate limits (§5): per-IP login failures. Checked before the password (while blocked even
+    # the right one gets 429); a refusal or a wrong MFA code counts, a missing MFA code not.
+    failures = request.app.state.system.rate_limit.login_guard
+    if failures is not None:
+        await failures.check(ctx.ip)
+    try:
+        result = await module.auth.login(
+            email=body.email, password=body.password, mfa_code=body.mfa_code, ctx=ctx
+        )
+    except (LoginRefused, MfaCodeRequired) as refused:
+        if failures is not None and (isinstance(refused, LoginRefused) or body.mfa_code):
+            await failures.record_failure(ctx.ip)
+        raise
     _no_store(response)
     return LoginResponse(
         access_token=result.access_token,

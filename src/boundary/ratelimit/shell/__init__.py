@@ -1,0 +1,115 @@
+"""Rate limiting's composition (shell): `build_rate_limiting(settings)` → `RateLimiting`.
+
+Called once by `boundary.system.build_system`. With `rate_limit.enabled = false` there is no
+limiter and no login guard; the middleware then only resolves the client IP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from starlette.types import ASGIApp
+
+from boundary.config.model import Settings
+from boundary.observability.logging import Logger, get_logger
+from boundary.observability.metrics.ports import Metrics
+from boundary.ratelimit.core import Quota
+from boundary.ratelimit.shell.limiter import LimitsLimiter, make_quota
+from boundary.ratelimit.shell.login_guard import LoginGuard
+from boundary.ratelimit.shell.middleware import RateLimitMiddleware, TokenVerifier
+
+__all__ = ["RateLimiting", "build_rate_limiting"]
+
+
+@dataclass(eq=False)
+class RateLimiting:
+    """The limiter, the configured quotas and per-route overrides of one process."""
+
+    public: Quota
+    authenticated: Quota
+    login_failures: Quota
+    trusted_proxies: tuple[str, ...]
+    metrics: Metrics
+    logger: Logger
+    limiter: LimitsLimiter | None = None
+    overrides: dict[tuple[str, str], str] = field(default_factory=dict)
+    """`(method, path or template) → rate`, set in code (`override`) before the app is built."""
+
+    @property
+    def enabled(self) -> bool:
+        return self.limiter is not None
+
+    @cached_property
+    def login_guard(self) -> LoginGuard | None:
+        """The per-IP login-failure limit, or None while rate limiting is disabled."""
+        if self.limiter is None:
+            return None
+        return LoginGuard(
+            self.limiter, self.login_failures, logger=self.logger, metrics=self.metrics
+        )
+
+    def override(self, method: str, path: str, rate: str) -> None:
+        """Give one route its own limit (counted separately, per user or per IP as usual)."""
+        make_quota("route", rate)  # fail now, not on the first request
+        self.overrides[(method.upper(), path)] = rate
+
+    def wrap(self, app: ASGIApp, tokens: TokenVerifier) -> RateLimitMiddleware:
+        """`app` behind the rate-limit middleware (the API listener only)."""
+        return RateLimitMiddleware(
+            app,
+            limiter=self.limiter,
+            public=self.public,
+            authenticated=self.authenticated,
+            tokens=tokens,
+            logger=self.logger,
+            metrics=self.metrics,
+            trusted_proxies=self.trusted_proxies,
+            overrides=self._override_quotas(),
+        )
+
+    def _override_quotas(self) -> Mapping[tuple[str, str], Quota]:
+        return {
+            (method, path): make_quota(f"route:{method} {path}", rate, self.public.mode)
+            for (method, path), rate in self.overrides.items()
+        }
+
+    async def storage_ok(self) -> None:
+        if self.limiter is not None:
+            await self.limiter.storage_ok()
+
+    async def aclose(self) -> None:
+        if self.limiter is not None:
+            await self.limiter.aclose()
+
+
+def build_rate_limiting(
+    settings: Settings, metrics: Metrics, *, limiter: LimitsLimiter | None = None
+) -> RateLimiting:
+    """Quotas from `rate_limit.*`; a limiter over `storage_url` (or `limiter`) unless disabled."""
+    config = settings.rate_limit
+    logger: Logger = get_logger("boundary.ratelimit")
+    if not config.enabled:
+        limiter = None
+    elif limiter is None:
+        limiter = LimitsLimiter(
+            config.storage_url,
+            logger=logger,
+            strategy=config.strategy,
+            timeout=config.storage_timeout,
+            key_prefix=config.key_prefix,
+        )
+    return RateLimiting(
+        public=make_quota("public", config.public, config.public_failure_mode),
+        authenticated=make_quota(
+            "authenticated", config.authenticated, config.authenticated_failure_mode
+        ),
+        login_failures=make_quota(
+            "login_failures", config.login_failures, config.login_failure_mode
+        ),
+        trusted_proxies=tuple(settings.http.trusted_proxies),
+        metrics=metrics,
+        logger=logger,
+        limiter=limiter,
+    )

@@ -10,7 +10,12 @@ Scenarios:
           GET /api/v1/auth/me and GET /api/v1/users?limit=20 with an admin's token
 The service runs on free ports with JSON logs to bench/results/; wrk comes from Debian's
 packages (installed if missing). Rate limiting is off unless --rate-limit says otherwise, so
-the numbers measure the service, not the limiter.
+the numbers measure the service, not the limiter (when on, its limits are set so high that
+nothing is refused). --metrics picks the providers (default prometheus), --only me runs just
+the authenticated read — the comparison of limiter and metrics costs:
+
+    .venv/bin/python bench/run.py --only me --rate-limit off|memory|redis
+    .venv/bin/python bench/run.py --only me --metrics none|statsd|prometheus
 """
 
 from __future__ import annotations
@@ -148,6 +153,11 @@ def scenario(args: argparse.Namespace, wrk: str, workers: int, base: str) -> Non
         for path in ("/health/live", "/health"):
             row(workers, path, run_wrk(wrk, base + path, args))
         return
+    if args.only == "me":
+        auth = (f"Authorization: Bearer {admin_token(base)}",)
+        me = run_wrk(wrk, base + "/api/v1/auth/me", args, headers=auth)
+        row(workers, "GET /api/v1/auth/me", me)
+        return
     row(workers, "GET /health", run_wrk(wrk, base + "/health", args))
     row(
         workers,
@@ -172,6 +182,24 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     parser.add_argument("--rate-limit", choices=["off", "memory", "redis"], default="off")
+    parser.add_argument(
+        "--rate-limit-strategy",
+        choices=["moving-window", "sliding-window-counter"],
+        default=None,
+        help="rate_limit.strategy (default: the configured one)",
+    )
+    parser.add_argument(
+        "--metrics",
+        choices=["none", "prometheus", "statsd", "both"],
+        default="prometheus",
+        help="metrics.providers; statsd sends to 127.0.0.1:8125 whether or not anyone listens",
+    )
+    parser.add_argument(
+        "--only",
+        choices=["all", "me"],
+        default="all",
+        help="api scenario: every request, or only the authenticated read GET /auth/me",
+    )
     args = parser.parse_args()
     env: dict[str, str] = {}
     if args.scenario == "api":
@@ -185,10 +213,23 @@ def main() -> None:
         env["DATABASE_URL"] = args.database_url
     if args.rate_limit == "off":
         env["BOUNDARY_RATE_LIMIT__ENABLED"] = "false"
-    elif args.rate_limit == "redis":
-        env["RATE_LIMIT_STORAGE_URL"] = os.environ.get(
-            "BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"
-        )
+    else:
+        # Limits high enough that nothing is refused: the limiter does its full work on every
+        # request, which is what its cost is measured by.
+        env["BOUNDARY_RATE_LIMIT__PUBLIC"] = "100000000/minute"
+        env["BOUNDARY_RATE_LIMIT__AUTHENTICATED"] = "100000000/minute"
+        if args.rate_limit_strategy:
+            env["BOUNDARY_RATE_LIMIT__STRATEGY"] = args.rate_limit_strategy
+        if args.rate_limit == "redis":
+            env["RATE_LIMIT_STORAGE_URL"] = os.environ.get(
+                "BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"
+            )
+    env["BOUNDARY_METRICS__PROVIDERS"] = {
+        "none": "none",
+        "prometheus": "prometheus",
+        "statsd": "datadog-statsd",
+        "both": "prometheus,datadog-statsd",
+    }[args.metrics]
     wrk = ensure_wrk()
     print(
         f"{'workers':>7} {'request':<30} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} "

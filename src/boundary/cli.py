@@ -6,6 +6,7 @@ one-line message naming the problem.
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 import urllib.error
@@ -114,8 +115,9 @@ def _default_health_url() -> str:
 
     try:
         port = load_config().settings.ops.port
-    except ConfigError:
-        port = 9203
+    except ConfigError:  # a probe must still find the listener: OPS_PORT, else the default
+        raw = os.environ.get("OPS_PORT", "")
+        port = int(raw) if raw.isdigit() else 9203
     return f"http://127.0.0.1:{port}/health/ready"
 
 

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+
+from boundary.config.model import Settings
 from boundary.config.shell import LoadedConfig
 from boundary.observability.logging import configure_logging, get_logger
 from boundary.ops.shell.listeners import bind_socket
@@ -28,11 +34,35 @@ def serve(loaded: LoadedConfig) -> int:
     if workers > 1:
         from boundary.ops.shell.supervisor import Supervisor
 
-        return Supervisor(settings, sockets, workers).run()
+        with _shared_prometheus(settings):
+            return Supervisor(settings, sockets, workers).run()
     from boundary.ops.shell.worker import run_worker
     from boundary.system import build_system
 
     return run_worker(build_system(settings), sockets)
+
+
+@contextlib.contextmanager
+def _shared_prometheus(settings: Settings) -> Iterator[None]:
+    """With several workers, Prometheus values go through files in one directory that every
+    worker's `/metrics` aggregates (prometheus-client's multiprocess mode). The directory is
+    `PROMETHEUS_MULTIPROC_DIR` when set, else a private temporary one removed at exit."""
+    if "prometheus" not in settings.metrics.providers:
+        yield
+        return
+    from boundary.observability.metrics.shell.prometheus import (
+        multiprocess_directory,
+        prepare_multiprocess,
+    )
+
+    given = multiprocess_directory()
+    directory = given or tempfile.mkdtemp(prefix="boundary-metrics-")
+    prepare_multiprocess(directory)
+    try:
+        yield
+    finally:
+        if given is None:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def _bind(loaded: LoadedConfig) -> BoundSockets:

@@ -22,10 +22,13 @@ from boundary.config.model import Settings
 from boundary.db.shell.engine import Database
 from boundary.db.shell.startup import MigrationsCheck, auto_migrate
 from boundary.migrations.shell import MigrationRunner
+from boundary.observability.errors.ports import ErrorReporter
+from boundary.observability.errors.shell.sentry import close_sentry, init_sentry
+from boundary.observability.errors.shell.watch import FailedLoginAlarm
 from boundary.observability.logging import Logger, get_logger
-from boundary.observability.metrics.noop import NoopMetrics
+from boundary.observability.metrics.build import MetricsBundle, build_metrics
+from boundary.observability.metrics.health import sample_health
 from boundary.observability.metrics.ports import Metrics
-from boundary.observability.metrics.prometheus import build_registry, exposition
 from boundary.ops.shell.health import HealthRegistry
 from boundary.ops.shell.lifecycle import Lifecycle
 from boundary.ops.shell.monitor import HealthMonitor
@@ -49,6 +52,10 @@ class System:
     database: Database
     user: UserModule
     rate_limit: RateLimiting
+    error_reporter: ErrorReporter | None = None
+    """Sentry when `error_reporting.dsn` is set; None reports nothing (and costs nothing)."""
+    failed_logins: FailedLoginAlarm | None = None
+    """The suspicious-authentication watch (§10): one warning per 5 minutes past 50 failures."""
     version: str = __version__
     routers: list[APIRouter] = field(default_factory=list)
     startup_hooks: list[Hook] = field(default_factory=list)
@@ -105,11 +112,10 @@ def build_system(settings: Settings, **overrides: Any) -> System:
         interval=settings.ops.health_check_interval,
         loop_clock=time.monotonic,
     )
-    page = None
-    if "prometheus" in settings.metrics.providers:
-        page = partial(exposition, build_registry())
-    metrics: Metrics = overrides.get("metrics") or NoopMetrics()
-    database = _database(settings, metrics)
+    bundle: MetricsBundle = overrides.get("metrics_bundle") or build_metrics(settings)
+    metrics: Metrics = overrides.get("metrics") or bundle.metrics
+    reporter: ErrorReporter | None = overrides.get("error_reporter") or init_sentry(settings)
+    database = _database(settings, metrics, reporter)
     user = build_user_module(
         settings, database, metrics, **{k: v for k, v in overrides.items() if k != "metrics"}
     )
@@ -120,12 +126,15 @@ def build_system(settings: Settings, **overrides: Any) -> System:
         lifecycle=lifecycle,
         health=health,
         monitor=monitor,
-        metrics_exposition=page,
+        metrics_exposition=bundle.exposition,
         metrics=metrics,
         database=database,
         user=user,
         rate_limit=rate_limit,
+        error_reporter=reporter,
+        failed_logins=FailedLoginAlarm(reporter) if reporter is not None else None,
     )
+    _wire_observability(system, bundle)
     _wire_database(system)
     _wire_user(system)
     _wire_rate_limit(system)
@@ -134,15 +143,38 @@ def build_system(settings: Settings, **overrides: Any) -> System:
     return system
 
 
-def _database(settings: Settings, metrics: Metrics) -> Database:
+def _database(settings: Settings, metrics: Metrics, reporter: ErrorReporter | None) -> Database:
     db = settings.database
+    report = None
+    if reporter is not None:
+        report = partial(reporter.capture_exception, tags={"component": "database"})
     return Database(
         db.url,
         pool_size=db.pool_size,
         pool_timeout_ms=db.pool_timeout_ms,
         metrics=metrics,
         logger=get_logger("boundary.db"),
+        on_connection_failure=report,
     )
+
+
+def _wire_observability(system: System, bundle: MetricsBundle) -> None:
+    """Health as gauges on every refresh; at shutdown flush metrics and error reports last
+    (shutdown hooks run in reverse, so these run after everything else has closed)."""
+    monitor = system.monitor
+    metrics = system.metrics
+    monitor.samplers.append(lambda: sample_health(metrics, system.lifecycle.snapshot.results))
+    if system.error_reporter is not None:
+        system.shutdown_hooks.append(_run_sync(close_sentry))
+    system.shutdown_hooks.append(_run_sync(bundle.close))
+
+
+def _run_sync(function: Callable[[], None]) -> Hook:
+    async def hook() -> None:
+        function()
+
+    hook.__qualname__ = getattr(function, "__qualname__", repr(function))
+    return hook
 
 
 def _wire_database(system: System) -> None:
@@ -194,3 +226,4 @@ def _sample_pool(database: Database, metrics: Metrics) -> None:
     active, idle = database.pool_stats()
     metrics.gauge("database.connection.pool.active", active)
     metrics.gauge("database.connection.pool.idle", idle)
+    metrics.gauge("database.connection.pool.size", database.pool_size)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
 from tests.conftest import FreshDatabase
 from tests.e2e.conftest import StartService
-from tests.support.databases import POSTGRES_ADMIN, _postgres
+from tests.support.databases import set_connections_allowed
 
 pytestmark = pytest.mark.e2e
 
@@ -24,15 +22,6 @@ def poll_until(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-de
             return True
         time.sleep(0.1)
     return False
-
-
-def set_connections_allowed(url: str, allowed: bool) -> None:
-    """Close the database to every new connection and cut the open ones (or reopen it)."""
-    name = make_url(url).database
-    sql = f"ALTER DATABASE {name} ALLOW_CONNECTIONS {'true' if allowed else 'false'}"
-    if not allowed:
-        sql += f"; SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
-    asyncio.run(_postgres(POSTGRES_ADMIN, sql))
 
 
 def test_readiness_follows_the_database_without_a_restart(

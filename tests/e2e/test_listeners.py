@@ -147,6 +147,28 @@ def test_two_workers_share_both_ports(start_service: StartService) -> None:
     assert svc.wait(30) == 0, svc.output()
 
 
+def nobody_listens(url: str) -> bool:
+    try:
+        httpx.get(url, timeout=1)
+    except httpx.ConnectError:
+        return True
+    except httpx.HTTPError:
+        return False
+    return False
+
+
+def test_workers_shut_down_when_the_supervisor_is_killed(start_service: StartService) -> None:
+    """kill -9 of the supervisor (OOM killer, operator): no orphan worker keeps the ports."""
+    svc = start_service(args=("--workers", "2"))
+    svc.proc.kill()
+    svc.proc.wait(10)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not nobody_listens(f"{svc.api}/health/live"):
+        time.sleep(0.1)
+    assert nobody_listens(f"{svc.api}/health/live")
+    assert nobody_listens(f"{svc.ops}/health/live")
+
+
 def test_port_in_use_exits_1_with_a_message(start_service: StartService) -> None:
     """A port that is already taken makes serve exit 1 and say which listener failed."""
     first = start_service()

@@ -209,7 +209,7 @@ async def test_health_docs_and_test_routes_are_exempt() -> None:
 
 async def test_a_route_override_has_its_own_limit_and_counter() -> None:
     """An override (set in code, by path template) replaces the default limit for its route."""
-    routes = {("GET", "/api/v1/users/{user_id}"): "2/minute"}
+    routes = {("GET", "/api/v1/users/{id}"): "2/minute"}
     async with limited_api({"BOUNDARY_RATE_LIMIT__PUBLIC": "5/minute"}, routes) as api:
         answers = [(await api.get()).status_code for _ in range(3)]
         elsewhere = await api.get("/api/v1/auth/me")
@@ -217,7 +217,7 @@ async def test_a_route_override_has_its_own_limit_and_counter() -> None:
     assert answers == [401, 401, 429]
     assert elsewhere.headers["ratelimit-limit"] == "5"
     assert elsewhere.headers["ratelimit-remaining"] == "4"
-    assert api.metrics.exceeded("route:GET /api/v1/users/{user_id}") == 1
+    assert api.metrics.exceeded("route:GET /api/v1/users/{id}") == 1
 
 
 async def test_disabled_rate_limiting_limits_nothing_but_still_finds_the_client_ip() -> None:

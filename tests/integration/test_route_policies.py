@@ -79,7 +79,7 @@ async def test_every_api_route_refuses_anonymous_callers_except_login_and_refres
     # The discovery itself must work, or this test would pass vacuously.
     assert set(routes) >= PUBLIC
     assert ("GET", "/api/v1/auth/me") in routes
-    assert ("DELETE", "/api/v1/users/{user_id}") in routes
+    assert ("DELETE", "/api/v1/users/{id}") in routes
     assert len(routes) >= len(Action)
 
     got: dict[tuple[str, str], int] = {}

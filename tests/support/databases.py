@@ -95,3 +95,12 @@ def drop_database(url: str) -> None:
         asyncio.run(_postgres(POSTGRES_ADMIN, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     else:
         asyncio.run(_mysql(MYSQL_ADMIN, f"DROP DATABASE IF EXISTS {name}"))
+
+
+def set_connections_allowed(url: str, allowed: bool) -> None:
+    """Close the database to every new connection and cut the open ones (or reopen it)."""
+    name = make_url(url).database
+    sql = f"ALTER DATABASE {name} ALLOW_CONNECTIONS {'true' if allowed else 'false'}"
+    if not allowed:
+        sql += f"; SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+    asyncio.run(_postgres(POSTGRES_ADMIN, sql))

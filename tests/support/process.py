@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -74,6 +75,7 @@ class Service:
             stderr=subprocess.STDOUT,
             text=True,
             bufsize=1,
+            start_new_session=True,  # its own process group: `stop` reaches the workers too
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -120,6 +122,8 @@ class Service:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)  # workers a supervisor left behind
         self._reader.join(5)
         if self.proc.stdout is not None:
             self.proc.stdout.close()

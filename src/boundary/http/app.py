@@ -9,7 +9,10 @@ from fastapi import FastAPI
 from boundary.db.shell.http_errors import install_database_errors
 from boundary.http.edge import SecurityHeaderValues, wrap_edge
 from boundary.http.errors import install_error_handlers
+from boundary.observability.errors.ports import ErrorReporter
 from boundary.observability.logging import Logger, get_logger
+from boundary.observability.metrics.noop import NoopMetrics
+from boundary.observability.metrics.ports import Metrics
 
 if TYPE_CHECKING:
     from boundary.config.model import Settings
@@ -42,14 +45,27 @@ def create_api_app(system: System) -> Any:
     # Rate limits (§5) and the client IP: inside the edge, so 429s are logged and carry the
     # correlation id and security headers; on the API listener only, never on ops.
     limited = system.rate_limit.wrap(app, system.user.deps.tokens)
-    return wrap_for_listener(limited, settings, get_logger("boundary.http.access"))
+    return wrap_for_listener(
+        limited,
+        settings,
+        get_logger("boundary.http.access"),
+        metrics=None if isinstance(system.metrics, NoopMetrics) else system.metrics,
+        reporter=system.error_reporter,
+    )
 
 
 def wrap_for_listener(
-    app: Any, settings: Settings, access_logger: Logger, *, probe: bool = False
+    app: Any,
+    settings: Settings,
+    access_logger: Logger,
+    *,
+    probe: bool = False,
+    metrics: Metrics | None = None,
+    reporter: ErrorReporter | None = None,
 ) -> Any:
     """Correlation id, access log, security headers and body limit around any ASGI app;
-    `probe` marks the ops listener, whose 503s are readiness signals rather than failures."""
+    `probe` marks the ops listener, whose 503s are readiness signals rather than failures.
+    The API listener adds request metrics and 5xx error reports (§9, §10)."""
     http = settings.http
     headers = SecurityHeaderValues(
         csp=http.content_security_policy,
@@ -63,4 +79,6 @@ def wrap_for_listener(
         headers=headers,
         logger=access_logger,
         expected_statuses=frozenset({503}) if probe else frozenset(),
+        metrics=metrics,
+        reporter=reporter,
     )

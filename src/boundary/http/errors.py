@@ -106,6 +106,13 @@ def log_unhandled(logger: EventLogger, exc: BaseException, scope: Scope) -> None
     scope.setdefault("state", {})[_LOGGED_ERROR_STATE_KEY] = exc
 
 
+def logged_error(scope: Scope) -> BaseException | None:
+    """The exception `log_unhandled` recorded for this request, if any (for error reporting)."""
+    state = scope.get("state")
+    exc = state.get(_LOGGED_ERROR_STATE_KEY) if isinstance(state, dict) else None
+    return exc if isinstance(exc, BaseException) else None
+
+
 def _already_logged(exc: BaseException, scope: Scope) -> bool:
     state = scope.get("state")
     return isinstance(state, dict) and state.get(_LOGGED_ERROR_STATE_KEY) is exc

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -58,8 +58,11 @@ class Database:
         metrics: Metrics,
         logger: Logger,
         connect_timeout: float = 5.0,
+        on_connection_failure: Callable[[BaseException], None] | None = None,
     ) -> None:
         self.url = url
+        # Told once per outage (when the upstream state turns TRANSIENT_FAILURE): error reports.
+        self._on_connection_failure = on_connection_failure
         self.dialect: Dialect = dialect_of(url)
         self._metrics = metrics
         self._log = logger
@@ -172,7 +175,7 @@ class Database:
             yield conn
         except sa_exc.DBAPIError as exc:
             if exc.connection_invalidated:
-                self._mark_failure()
+                self._mark_failure(exc)
                 raise DatabaseUnavailable("unreachable", type(exc.orig).__name__) from exc
             raise
         finally:
@@ -191,7 +194,7 @@ class Database:
             self._log.warn("Database pool exhausted", pool_size=self.pool_size)
             raise DatabaseUnavailable("pool_exhausted") from exc
         except _CONNECT_ERRORS as exc:
-            self._mark_failure()
+            self._mark_failure(exc)
             raise DatabaseUnavailable("unreachable", type(exc).__name__) from exc
         return conn
 
@@ -200,14 +203,17 @@ class Database:
         try:
             async with self.read() as conn:
                 await conn.exec_driver_sql("SELECT 1")
-        except Exception:
-            self._mark_failure()
+        except Exception as exc:
+            self._mark_failure(exc)
             raise
         self._state = "READY"
 
-    def _mark_failure(self) -> None:
-        if self._state != "SHUTDOWN":
-            self._state = "TRANSIENT_FAILURE"
+    def _mark_failure(self, exc: BaseException) -> None:
+        if self._state in ("SHUTDOWN", "TRANSIENT_FAILURE"):
+            return
+        self._state = "TRANSIENT_FAILURE"
+        if self._on_connection_failure is not None:
+            self._on_connection_failure(exc)
 
     def upstream_state(self) -> str:
         """CONNECTING before the first success, READY, TRANSIENT_FAILURE, or SHUTDOWN."""

@@ -60,7 +60,7 @@ class OpsApp:
         if scope["type"] != "http":
             return
         handler = self._routes.get(scope["path"].rstrip("/") or "/")
-        if handler is None or (handler is self._metrics_page and self._metrics is None):
+        if handler is None or (handler == self._metrics_page and self._metrics is None):
             await send_problem(send, standard_problem(404), scope)
         elif scope["method"].encode() not in ALLOWED:
             await send_problem(

@@ -10,9 +10,11 @@ once. A worker that dies while serving is replaced.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import signal
+import sys
 import time
 from multiprocessing.process import BaseProcess
 from signal import SIGINT, SIGTERM
@@ -21,14 +23,32 @@ from typing import Any
 
 from boundary.config.model import Settings
 from boundary.observability.logging import configure_logging, get_logger
+from boundary.observability.metrics.shell.prometheus import worker_exited
 from boundary.ops.shell.worker import BoundSockets
 
 POLL_INTERVAL = 0.1
+PR_SET_PDEATHSIG = 1  # <sys/prctl.h>
 RESPAWN_BACKOFF = 1.0
 KILL_GRACE = 15.0
 
 
-def child_main(settings: Settings, sockets: BoundSockets, index: int, armed: Any) -> None:
+def _die_with_parent(parent_pid: int) -> None:
+    """Linux: SIGTERM this worker when its supervisor dies (kill -9, OOM killer), so no orphan
+    keeps serving on the shared ports; the signal takes the usual graceful-shutdown path."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent_pid:  # it died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def child_main(
+    settings: Settings, sockets: BoundSockets, index: int, armed: Any, parent_pid: int
+) -> None:
     """Entry point of one worker process. It starts with SIGTERM/SIGINT ignored (inherited
     from the parent's spawn), records them from here on, and tells the parent it is `armed`:
     only then does the parent forward signals to it, so none is lost or fatal while starting."""
@@ -36,6 +56,7 @@ def child_main(settings: Settings, sockets: BoundSockets, index: int, armed: Any
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, record_early_signal)
+    _die_with_parent(parent_pid)
     armed.set()
     from boundary.system import build_system
 
@@ -83,7 +104,7 @@ class Supervisor:
         armed = self._ctx.Event()
         proc = self._ctx.Process(
             target=child_main,
-            args=(self._settings, self._sockets, index, armed),
+            args=(self._settings, self._sockets, index, armed, os.getpid()),
             name=f"boundary-worker-{index}",
         )
         handlers = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (SIGTERM, SIGINT)}
@@ -131,6 +152,8 @@ class Supervisor:
                 continue
             proc.join()
             del self._procs[index]
+            if proc.pid is not None:
+                worker_exited(proc.pid)  # its live gauges leave the Prometheus page
             code = proc.exitcode if proc.exitcode is not None else 1
             if self._signals:
                 self._codes.append(code)

@@ -74,7 +74,9 @@ async def login(
     await guard(request, None, Action.AUTH_LOGIN)
     # Rate limits (§5): per-IP login failures. Checked before the password (while blocked even
     # the right one gets 429); a refusal or a wrong MFA code counts, a missing MFA code not.
-    failures = request.app.state.system.rate_limit.login_guard
+    # Every failure also feeds the suspicious-authentication alarm (§10).
+    system = request.app.state.system
+    failures = system.rate_limit.login_guard
     if failures is not None:
         await failures.check(ctx.ip)
     try:
@@ -82,8 +84,11 @@ async def login(
             email=body.email, password=body.password, mfa_code=body.mfa_code, ctx=ctx
         )
     except (LoginRefused, MfaCodeRequired) as refused:
-        if failures is not None and (isinstance(refused, LoginRefused) or body.mfa_code):
-            await failures.record_failure(ctx.ip)
+        if isinstance(refused, LoginRefused) or body.mfa_code:
+            if failures is not None:
+                await failures.record_failure(ctx.ip)
+            if system.failed_logins is not None:
+                system.failed_logins.record_failure()
         raise
     _no_store(response)
     return LoginResponse(

@@ -17,6 +17,8 @@ from typing import Final, TypeVar
 from uuid import UUID
 
 from boundary.kernel.problems import FieldError
+from boundary.observability.logging import get_logger
+from boundary.observability.operations import operation
 from boundary.user.core import audit, mfa, sessions
 from boundary.user.core.audit import RequestContext
 from boundary.user.core.lockout import (
@@ -55,6 +57,10 @@ _WRONG_CODE: Final = FieldError(field="code", message="is not a valid code")
 _WRONG_CURRENT_PASSWORD: Final = FieldError(field="current_password", message="is incorrect")
 
 
+_OPERATIONS = get_logger("boundary.auth.service")
+"""One event per operation (§8): `operation`, `duration-ms`, `user-id` and errors."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LoginResult:
     access_token: str
@@ -79,6 +85,7 @@ class AuthService:
 
     # --- login ---------------------------------------------------------------------------------
 
+    @operation("auth.login", _OPERATIONS)
     async def login(
         self, *, email: str, password: str, mfa_code: str | None, ctx: RequestContext
     ) -> LoginResult:
@@ -239,6 +246,7 @@ class AuthService:
         )
         return self._deps.tokens.sign(claims), ttl
 
+    @operation("auth.refresh", _OPERATIONS)
     async def refresh(self, *, session_token: str) -> tuple[str, int]:
         """A new access token for the live session the token names, or `Unauthenticated`."""
         async with self._deps.readers() as read:
@@ -251,6 +259,7 @@ class AuthService:
             raise Unauthenticated(reason)
         return self._access_token(user, checked.id)
 
+    @operation("auth.logout", _OPERATIONS)
     async def logout(self, principal: Principal, ctx: RequestContext) -> None:
         """Revoke the caller's session; its access tokens fail from the next request on."""
         now = self._deps.clock.now()
@@ -264,6 +273,7 @@ class AuthService:
 
     # --- password ------------------------------------------------------------------------------
 
+    @operation("auth.change_password", _OPERATIONS)
     async def change_password(
         self,
         principal: Principal,
@@ -309,6 +319,7 @@ class AuthService:
 
     # --- MFA -----------------------------------------------------------------------------------
 
+    @operation("auth.mfa_setup", _OPERATIONS)
     async def mfa_setup(self, principal: Principal, ctx: RequestContext) -> tuple[str, str]:
         """A new pending secret and its otpauth URI; MFA stays off until `mfa_enable`."""
         secret = self._deps.codes.new_totp_secret()
@@ -321,6 +332,7 @@ class AuthService:
         self._log.info("MFA setup started", user_id=str(user.id))
         return secret, self._deps.codes.totp_uri(secret, email=user.email)
 
+    @operation("auth.mfa_enable", _OPERATIONS)
     async def mfa_enable(
         self, principal: Principal, *, code: str, ctx: RequestContext
     ) -> list[str]:
@@ -338,6 +350,7 @@ class AuthService:
         self._log.info("MFA enabled", user_id=str(user.id))
         return plain
 
+    @operation("auth.mfa_disable", _OPERATIONS)
     async def mfa_disable(self, principal: Principal, *, code: str, ctx: RequestContext) -> None:
         """Switch MFA off, confirmed by a TOTP code or an unused backup code."""
         now = self._deps.clock.now()
@@ -360,6 +373,7 @@ class AuthService:
             await unit.commit()
         self._log.info("MFA disabled", user_id=str(user.id), method=method)
 
+    @operation("auth.mfa_status", _OPERATIONS, read=True)
     async def mfa_status(self, principal: Principal) -> mfa.MfaStatus:
         async with self._deps.readers() as read:
             user = await read.users.get(principal.user.id)

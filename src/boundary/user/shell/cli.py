@@ -83,9 +83,9 @@ def _settings(env: str | None, config_dir: Path | None) -> Settings:
 
     loaded: LoadedConfig = load(env, config_dir)
     settings = loaded.settings
-    configure_logging(
-        level="warning", fmt=settings.logging.format, service=settings.metrics.service
-    )
+    # The command reports its own outcome in one line; the service's warnings (an operation
+    # refused for invalid input) would only repeat it on stdout.
+    configure_logging(level="error", fmt=settings.logging.format, service=settings.metrics.service)
     return settings
 
 

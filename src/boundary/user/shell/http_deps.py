@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Request
+from structlog.contextvars import bind_contextvars
 
 from boundary.user.core import permissions
 from boundary.user.core.audit import RequestContext, access_denied, user_resource
@@ -38,13 +39,18 @@ def request_context(request: Request) -> RequestContext:
 
 
 async def current_principal(request: Request) -> Principal:
-    """The authenticated caller (401 otherwise); also tells the access log who it was."""
+    """The authenticated caller (401 otherwise); also tells the access log and the log
+    context who it was."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("missing_token")
     principal = await user_module(request).authenticator.authenticate(token.strip())
-    request.scope.setdefault("state", {})["user_id"] = str(principal.user.id)
+    user_id = str(principal.user.id)
+    request.scope.setdefault("state", {})["user_id"] = user_id
+    # Every log event of this request from here on (operations, errors) names the caller; the
+    # request runs in its own task, so the binding ends with it.
+    bind_contextvars(user_id=user_id)
     return principal
 
 

@@ -27,6 +27,8 @@ from uuid import UUID
 
 from boundary.kernel.pagination import Page, Window
 from boundary.kernel.problems import FieldError
+from boundary.observability.logging import get_logger
+from boundary.observability.operations import operation
 from boundary.user.core import audit
 from boundary.user.core import validation as rules
 from boundary.user.core.audit import ActorRef, RequestContext
@@ -44,6 +46,10 @@ SYSTEM: Final = RequestContext()
 """The request context of CLI actions: no ip, user agent or correlation id."""
 
 
+_OPERATIONS = get_logger("boundary.user.service")
+"""One event per operation (§8): `operation`, `duration-ms`, `user-id` and errors."""
+
+
 class AdminRefused(Exception):
     """`create_admin` cannot proceed; the message is one line for the operator."""
 
@@ -54,6 +60,7 @@ class UserService:
 
     # --- writes -------------------------------------------------------------------------------
 
+    @operation("user.create", _OPERATIONS)
     async def create(
         self,
         actor: ActorRef | None,
@@ -81,6 +88,7 @@ class UserService:
         self._created(user, actor)
         return user
 
+    @operation("user.update", _OPERATIONS)
     async def update(
         self,
         actor: ActorRef | None,
@@ -103,6 +111,7 @@ class UserService:
         self._deps.logger.info("User updated", **{"user.id": str(after.id)})
         return after
 
+    @operation("user.delete", _OPERATIONS)
     async def delete(self, actor: ActorRef | None, user_id: UUID, ctx: RequestContext) -> None:
         """Soft-delete the user and revoke every session; `Conflict` when deleting oneself."""
         if actor is not None and actor.id == user_id:
@@ -120,6 +129,7 @@ class UserService:
             await unit.commit()
         self._deps.logger.info("User deleted", **{"user.id": str(user_id)})
 
+    @operation("user.revoke_sessions", _OPERATIONS)
     async def revoke_sessions(self, actor: ActorRef, user_id: UUID, ctx: RequestContext) -> int:
         """How many of the user's live sessions were revoked (all of them, the caller's too)."""
         now = self._deps.clock.now()
@@ -133,6 +143,7 @@ class UserService:
             await unit.commit()
         return revoked
 
+    @operation("user.create_admin", _OPERATIONS)
     async def create_admin(
         self, *, email: str, name: str | None, password: str | None
     ) -> tuple[User, str | None]:
@@ -166,22 +177,26 @@ class UserService:
 
     # --- reads --------------------------------------------------------------------------------
 
+    @operation("user.list", _OPERATIONS, read=True)
     async def list(self, where: UserFilter, window: Window) -> Page[User]:
         """Live users matching `where`, oldest first, with the total."""
         async with self._deps.readers() as read:
             return await read.users.search(where, limit=window.limit, offset=window.offset)
 
+    @operation("user.get", _OPERATIONS, read=True)
     async def get(self, user_id: UUID) -> User:
         """The live user; `NotFound` (404) when missing or soft-deleted."""
         async with self._deps.readers() as read:
             return _live(await read.users.get(user_id))
 
+    @operation("user.sessions", _OPERATIONS, read=True)
     async def sessions(self, user_id: UUID, window: Window) -> Page[Session]:
         """The live user's sessions (revoked and expired ones included), newest first."""
         async with self._deps.readers() as read:
             _live(await read.users.get(user_id))
             return await read.sessions.for_user(user_id, limit=window.limit, offset=window.offset)
 
+    @operation("audit.list", _OPERATIONS, read=True)
     async def audit(self, where: AuditFilter, window: Window) -> Page[AuditEvent]:
         """Audit rows matching `where`, newest first."""
         async with self._deps.readers() as read:

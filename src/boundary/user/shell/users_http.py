@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Final
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from pydantic import BaseModel, ValidationError
 
 from boundary.http.errors import ProblemException, validation_field_errors
@@ -77,6 +77,10 @@ async def _json_object(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise Invalid([FieldError(field="body", message="must be a JSON object")])
     return body
+
+
+UserIdPath = Annotated[str, Path(alias="id", description="The user's id (a UUID).")]
+"""The `{id}` of `/users/{id}` (§13's metric tag `path:/api/v1/users/{id}` is this template)."""
 
 
 def _user_id(raw: str) -> UUID | None:
@@ -155,26 +159,28 @@ async def list_users(
 
 
 @router.get(
-    "/users/{user_id}",
+    "/users/{id}",
     summary="Read one user (admin, viewer, self)",
     response_model=UserOut,
     responses={**_ERRORS, **_NOT_FOUND},
 )
-async def get_user(request: Request, user_id: str, caller: Caller, module: Module) -> UserOut:
+async def get_user(
+    request: Request, user_id: UserIdPath, caller: Caller, module: Module
+) -> UserOut:
     target = _user_id(user_id)
     await guard(request, caller, Action.USERS_READ, target_user_id=target)
     return UserOut.of(await module.users.get(_existing(target)))
 
 
 @router.patch(
-    "/users/{user_id}",
+    "/users/{id}",
     summary="Update name, role or active (admin; self for name)",
     response_model=UserOut,
     responses={**_ERRORS, **_NOT_FOUND, **_INVALID},
     openapi_extra=_body_doc(UserPatchRequest),
 )
 async def update_user(
-    request: Request, user_id: str, caller: Caller, module: Module, ctx: Context
+    request: Request, user_id: UserIdPath, caller: Caller, module: Module, ctx: Context
 ) -> UserOut:
     target = _user_id(user_id)
     body = await _json_object(request)
@@ -184,7 +190,7 @@ async def update_user(
 
 
 @router.delete(
-    "/users/{user_id}",
+    "/users/{id}",
     summary="Soft-delete a user and revoke their sessions (admin)",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
@@ -195,7 +201,7 @@ async def update_user(
     },
 )
 async def delete_user(
-    request: Request, user_id: str, caller: Caller, module: Module, ctx: Context
+    request: Request, user_id: UserIdPath, caller: Caller, module: Module, ctx: Context
 ) -> Response:
     target = _user_id(user_id)
     await guard(request, caller, Action.USERS_DELETE, target_user_id=target)
@@ -204,7 +210,7 @@ async def delete_user(
 
 
 @router.get(
-    "/users/{user_id}/sessions",
+    "/users/{id}/sessions",
     summary="List a user's sessions, newest first (admin, self)",
     response_model=SessionListResponse,
     responses={**_ERRORS, **_NOT_FOUND},
@@ -212,7 +218,7 @@ async def delete_user(
 async def list_sessions(
     request: Request,
     response: Response,
-    user_id: str,
+    user_id: UserIdPath,
     caller: Caller,
     module: Module,
     limit: Limit = 20,
@@ -228,14 +234,14 @@ async def list_sessions(
 
 
 @router.delete(
-    "/users/{user_id}/sessions",
+    "/users/{id}/sessions",
     summary="Revoke all of a user's sessions (admin, self)",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     responses={**_ERRORS, **_NOT_FOUND},
 )
 async def revoke_sessions(
-    request: Request, user_id: str, caller: Caller, module: Module, ctx: Context
+    request: Request, user_id: UserIdPath, caller: Caller, module: Module, ctx: Context
 ) -> Response:
     target = _user_id(user_id)
     await guard(request, caller, Action.USERS_SESSIONS_REVOKE, target_user_id=target)

@@ -1,0 +1,1 @@
+"""Error reporting: the port, pure scrubbing and alert decisions, Sentry and no-op adapters."""

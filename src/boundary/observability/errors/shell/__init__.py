@@ -1,0 +1,1 @@
+"""Error-reporting adapters (imperative shell): Sentry, no-op, the failed-login watch."""

@@ -1,0 +1,1 @@
+"""Metrics adapters (imperative shell): DogStatsD, Prometheus, fan-out."""

@@ -1,0 +1,165 @@
+"""Prometheus metrics adapter (shell): the `Metrics` port on prometheus-client.
+
+Dotted names become underscored (`http.requests.count` → `http_requests_count_total`, the
+client adding `_total` to counters); timings are Histograms **in milliseconds** with
+`core.DURATION_BUCKETS_MS`; tags become labels, with one fixed label set per name (declared in
+`core.SPECS`; other names take the tag keys of their first use).
+
+Multiprocess (`boundary serve --workers N`): the serve command calls `prepare_multiprocess(dir)`
+in the parent before any worker starts. Every worker then writes its values to files in that
+directory and `exposition()` aggregates all of them with a `MultiProcessCollector`; gauges use
+the `aggregation` of their spec (`livesum` for pool gauges, `livemax` for sessions). This module
+owns the process-wide prometheus-client state; `reset_multiprocess()` undoes it in tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, Final
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+    values,
+)
+
+from boundary.observability.logging import get_logger
+from boundary.observability.metrics import core
+from boundary.observability.metrics.ports import Tags
+
+MULTIPROC_ENV: Final = "PROMETHEUS_MULTIPROC_DIR"
+
+# prometheus-client's multiprocess helpers carry no type hints.
+_values: Any = values
+_multiprocess: Any = multiprocess
+
+Exposition = Callable[[], tuple[bytes, str]]
+
+
+def prepare_multiprocess(directory: str | os.PathLike[str]) -> None:
+    """Switch this process (and the workers it starts afterwards) to multiprocess mode.
+
+    Creates `directory` (emptying what a previous run left), sets `PROMETHEUS_MULTIPROC_DIR`
+    for children, and makes metrics created from now on in this process write there too
+    (prometheus-client decides that once at import, so the choice is refreshed here).
+    """
+    path = Path(directory)
+    if path.exists():
+        for stale in path.glob("*.db"):
+            stale.unlink(missing_ok=True)
+    path.mkdir(parents=True, exist_ok=True)
+    os.environ[MULTIPROC_ENV] = str(path)
+    _values.ValueClass = _values.get_value_class()
+
+
+def reset_multiprocess(*, remove_directory: bool = False) -> None:
+    """Back to single-process mode (tests); optionally delete the directory's files."""
+    directory = os.environ.pop(MULTIPROC_ENV, None)
+    _values.ValueClass = _values.get_value_class()
+    if remove_directory and directory:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def multiprocess_directory() -> str | None:
+    """The multiprocess directory in effect, or None in single-process mode."""
+    return os.environ.get(MULTIPROC_ENV) or None
+
+
+def worker_exited(pid: int) -> None:
+    """Forget a dead worker's `live*` gauges (call from the parent when a worker exits)."""
+    directory = multiprocess_directory()
+    if directory is not None:
+        with contextlib.suppress(OSError):
+            _multiprocess.mark_process_dead(pid, directory)
+
+
+class PrometheusMetrics:
+    """The `Metrics` port on prometheus-client; never raises into the caller."""
+
+    def __init__(
+        self,
+        registry: CollectorRegistry | None = None,
+        *,
+        specs: Iterable[core.MetricSpec] = core.SPECS,
+        buckets: tuple[float, ...] = core.DURATION_BUCKETS_MS,
+    ) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
+        self._buckets = buckets
+        self._lock = threading.Lock()
+        self._metrics: dict[tuple[str, str], tuple[core.MetricSpec, Any]] = {}
+        self._log = get_logger("boundary.metrics")
+        for spec in specs:
+            if spec.declare:
+                self._create(spec)
+
+    def increment(self, name: str, value: float = 1, tags: Tags | None = None) -> None:
+        self._record(name, "counter", tags, lambda child: child.inc(value))
+
+    def timing(self, name: str, milliseconds: float, tags: Tags | None = None) -> None:
+        self._record(name, "timing", tags, lambda child: child.observe(milliseconds))
+
+    def gauge(self, name: str, value: float, tags: Tags | None = None) -> None:
+        self._record(name, "gauge", tags, lambda child: child.set(value))
+
+    def exposition(self) -> tuple[bytes, str]:
+        """The `/metrics` page: every process's values in multiprocess mode, else this one's."""
+        directory = multiprocess_directory()
+        if directory is None:
+            return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        aggregate = CollectorRegistry()
+        _multiprocess.MultiProcessCollector(aggregate, path=directory)
+        return generate_latest(aggregate), CONTENT_TYPE_LATEST
+
+    def _record(
+        self, name: str, kind: core.Kind, tags: Tags | None, apply: Callable[[Any], None]
+    ) -> None:
+        try:
+            spec, metric = self._metric(name, kind, tags)
+            apply(metric.labels(*core.label_values(spec.labels, tags)) if spec.labels else metric)
+        except Exception as exc:  # a metric must never fail a request
+            self._log.debug(
+                "Metric not recorded",
+                metric=name,
+                **{"error.kind": type(exc).__name__, "error.message": str(exc)},
+            )
+
+    def _metric(self, name: str, kind: core.Kind, tags: Tags | None) -> tuple[core.MetricSpec, Any]:
+        found = self._metrics.get((name, kind))
+        if found is not None:
+            return found
+        with self._lock:
+            found = self._metrics.get((name, kind))
+            return found or self._create(core.spec_for(name, kind, tags))
+
+    def _create(self, spec: core.MetricSpec) -> tuple[core.MetricSpec, Any]:
+        metric_name = core.prometheus_name(spec.name)
+        labels = [core.prometheus_label(label) for label in spec.labels]
+        documentation = spec.description or spec.name
+        metric: Any
+        if spec.kind == "counter":
+            metric = Counter(metric_name, documentation, labels, registry=self.registry)
+        elif spec.kind == "timing":
+            metric = Histogram(
+                metric_name, documentation, labels, registry=self.registry, buckets=self._buckets
+            )
+        else:
+            metric = Gauge(
+                metric_name,
+                documentation,
+                labels,
+                registry=self.registry,
+                multiprocess_mode=spec.aggregation,
+            )
+        entry = (spec, metric)
+        self._metrics[(spec.name, spec.kind)] = entry
+        return entry

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.databases import DIALECTS, create_database, drop_database
+from tests.support.sentry_ingest import Ingest
 
 FreshDatabase = Callable[[str], str]
 
@@ -36,3 +38,14 @@ def fresh_database(tmp_path: Path) -> Iterator[FreshDatabase]:
 def database_url(request: pytest.FixtureRequest, fresh_database: FreshDatabase) -> str:
     """The same test once per database: SQLite, PostgreSQL, MySQL/MariaDB — each fresh."""
     return fresh_database(request.param)
+
+
+@pytest.fixture
+def ingest() -> Iterator[Ingest]:
+    """A local stand-in for Sentry's ingest endpoint, serving on a free port."""
+    server = Ingest()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()

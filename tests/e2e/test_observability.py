@@ -95,16 +95,6 @@ def statsd() -> Iterator[StatsdSink]:
 
 
 @pytest.fixture
-def ingest() -> Iterator[Ingest]:
-    server = Ingest()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
 def migrated(fresh_database: FreshDatabase) -> str:
     url = fresh_database("postgresql")
     result = run_cli("migrate", "migrate", env={"DATABASE_URL": url})

@@ -1,4 +1,5 @@
-"""MetricsMiddleware through a real FastAPI app: route templates, statuses, 5xx errors."""
+"""Request metrics through the access-log layer and a real FastAPI app: route templates,
+statuses, 5xx errors."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import pytest
 from fastapi import APIRouter, FastAPI
 
 from boundary.http.errors import install_error_handlers
-from boundary.http.middleware.metrics import MetricsMiddleware
+from boundary.http.middleware.access_log import AccessLogMiddleware
+from boundary.http.middleware.metrics import RequestMetrics
 from tests.fakes.observability import RecordingMetrics
 
 pytestmark = pytest.mark.anyio
@@ -28,7 +30,7 @@ class SilentLogger:
         return None
 
 
-def make_app(metrics: RecordingMetrics) -> MetricsMiddleware:
+def make_app(metrics: RecordingMetrics) -> AccessLogMiddleware:
     router = APIRouter(prefix="/api/v1")
 
     @router.get("/users/{user_id}")
@@ -42,7 +44,7 @@ def make_app(metrics: RecordingMetrics) -> MetricsMiddleware:
     app = FastAPI()
     app.include_router(router)
     install_error_handlers(app, SilentLogger())
-    return MetricsMiddleware(app, metrics=metrics)
+    return AccessLogMiddleware(app, logger=SilentLogger(), recorders=[RequestMetrics(metrics)])
 
 
 async def request(metrics: RecordingMetrics, method: str, path: str) -> int:
@@ -90,7 +92,9 @@ async def test_non_http_scopes_pass_through() -> None:
     async def app(scope: dict[str, str], receive: object, send: object) -> None:
         seen.append(scope["type"])
 
-    middleware = MetricsMiddleware(app, metrics=metrics)  # type: ignore[arg-type]
+    middleware = AccessLogMiddleware(  # type: ignore[arg-type]
+        app, logger=SilentLogger(), recorders=[RequestMetrics(metrics)]
+    )
     await middleware({"type": "lifespan"}, None, None)  # type: ignore[arg-type]
     assert seen == ["lifespan"]
     assert metrics.calls == []
@@ -98,4 +102,4 @@ async def test_non_http_scopes_pass_through() -> None:
 
 def test_rejects_something_that_is_not_a_metrics_port() -> None:
     with pytest.raises(TypeError, match="metrics needs"):
-        MetricsMiddleware(FastAPI(), metrics=object())  # type: ignore[arg-type]
+        RequestMetrics(object())  # type: ignore[arg-type]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -23,16 +22,6 @@ from tests.support.sentry_ingest import Ingest
 
 PASSWORD = "correct-horse-battery-staple-42"
 BEARER = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXBheWxvYWQ.c2lnbmF0dXJl"
-
-
-@pytest.fixture
-def ingest() -> Iterator[Ingest]:
-    server = Ingest()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture

@@ -1,15 +1,15 @@
 """HTTP shell: the edge — the middleware every API request passes, in one fixed order.
 
-    correlation → access log → [metrics] → [error report] → security headers
+    correlation → access log (+ metrics) → [error report] → security headers
         → unhandled errors → body limit → app
 
 Outermost first. The correlation id exists before anything can answer, so every response and
 log line carries it; the access log sees the final status of everything inside it, including
-the edge's own 400/413/500, and so do request metrics and error reporting (when configured)
-right inside it; security headers and `Cache-Control` land on those too; the
-unhandled-error layer turns an exception escaping the app into a 500 problem (or drops it
-once FastAPI already answered) so nothing reaches the server; the body limit sits closest to
-the app so it can cut off the app's reads.
+the edge's own 400/413/500, and records request metrics from the same clock and status; error
+reporting (when configured) sits right inside it; security headers and `Cache-Control` land on
+those too; the unhandled-error layer turns an exception escaping the app into a 500 problem (or
+drops it once FastAPI already answered) so nothing reaches the server; the body limit sits
+closest to the app so it can cut off the app's reads.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from boundary.http.middleware.access_log import AccessLogMiddleware
 from boundary.http.middleware.body_limit import BodyLimitMiddleware
 from boundary.http.middleware.correlation import CorrelationIdMiddleware, new_correlation_id
 from boundary.http.middleware.error_report import ErrorReportMiddleware
-from boundary.http.middleware.metrics import MetricsMiddleware
+from boundary.http.middleware.metrics import RequestMetrics
 from boundary.http.middleware.security_headers import (
     SecurityHeadersMiddleware,
     SecurityHeaderValues,
@@ -55,7 +55,10 @@ def wrap_edge(
         wrapped = ErrorReportMiddleware(
             wrapped, reporter=reporter, expected_statuses=expected_statuses
         )
-    if metrics is not None:
-        wrapped = MetricsMiddleware(wrapped, metrics=metrics)
-    wrapped = AccessLogMiddleware(wrapped, logger=logger, expected_statuses=expected_statuses)
+    wrapped = AccessLogMiddleware(
+        wrapped,
+        logger=logger,
+        expected_statuses=expected_statuses,
+        recorders=(RequestMetrics(metrics),) if metrics is not None else (),
+    )
     return CorrelationIdMiddleware(wrapped, new_id=new_id or new_correlation_id)

@@ -9,6 +9,7 @@ template, never the raw path, so dashboards and metrics keep a bounded cardinali
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from starlette.routing import Mount
@@ -20,12 +21,21 @@ UNMATCHED_ROUTE: Final = "<unmatched>"
 CLIENT_CLOSED_REQUEST: Final = 499
 """Status logged when the request was cancelled before any response started (nginx's 499)."""
 
+RequestRecorder = Callable[[str, str, int, float], None]
+"""Told of every finished request: (route template, method, status, duration in ms). Request
+metrics are one; they ride on this layer's clock and status instead of adding their own."""
+
 
 class AccessLogMiddleware:
     """Log `request` with method, route, path, status, duration_ms, client_ip and user_id."""
 
     def __init__(
-        self, app: ASGIApp, *, logger: EventLogger, expected_statuses: frozenset[int] = frozenset()
+        self,
+        app: ASGIApp,
+        *,
+        logger: EventLogger,
+        expected_statuses: frozenset[int] = frozenset(),
+        recorders: Sequence[RequestRecorder] = (),
     ) -> None:
         if not (
             callable(getattr(logger, "info", None)) and callable(getattr(logger, "error", None))
@@ -36,6 +46,7 @@ class AccessLogMiddleware:
         # 5xx answers that are signals, not failures (ops probes say 503 while starting or
         # draining): logged at info so they do not page anyone.
         self._expected = expected_statuses
+        self._recorders = tuple(recorders)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -68,16 +79,21 @@ class AccessLogMiddleware:
         client = scope.get("client")
         failed = status >= 500 and status not in self._expected
         log = self._logger.error if failed else self._logger.info
+        elapsed_ms = (time.perf_counter() - start) * 1000
+        route = route_template(scope, entry_root_path)
+        method: str = scope["method"]
         log(
             "request",
-            method=scope["method"],
-            route=route_template(scope, entry_root_path),
+            method=method,
+            route=route,
             path=scope["path"],
             status=status,
-            duration_ms=round((time.perf_counter() - start) * 1000, 2),
+            duration_ms=round(elapsed_ms, 2),
             client_ip=state.get("client_ip") or (client[0] if client else None),
             user_id=state.get("user_id"),
         )
+        for record in self._recorders:
+            record(route, method, status, elapsed_ms)
 
 
 def route_template(scope: Scope, entry_root_path: str = "") -> str:

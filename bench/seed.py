@@ -2,7 +2,9 @@
 
     .venv/bin/python bench/seed.py postgresql://postgres@127.0.0.1:5432/boundary_bench --users 10000
 
-Idempotent: users already there are kept. Prints the admin's email; its password is PASSWORD.
+Idempotent: users already there are kept; a PostgreSQL database that does not exist yet is
+created first (through the server's `postgres` database), so `make bench` works on a fresh
+machine. Prints the admin's email; its password is PASSWORD.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.engine import make_url
 
 from boundary.db.shell.engine import Database
 from boundary.migrations.shell import MigrationRunner
@@ -27,7 +30,33 @@ PASSWORD = "bench-password-not-common-1"
 ADMIN_EMAIL = "bench-admin@example.com"
 
 
+async def create_database_if_missing(url: str) -> None:
+    """PostgreSQL only: CREATE DATABASE when `url`'s database is not there yet."""
+    import asyncpg
+
+    target = make_url(url)
+    if not target.drivername.startswith("postgres") or not target.database:
+        return
+    conn = await asyncpg.connect(
+        host=target.host or "127.0.0.1",
+        port=target.port or 5432,
+        user=target.username or "postgres",
+        password=target.password,
+        database="postgres",
+    )
+    try:
+        exists = await conn.fetchval(
+            "SELECT 1 FROM pg_database WHERE datname = $1", target.database
+        )
+        if not exists:
+            name = target.database.replace('"', '""')
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
 async def seed(url: str, count: int) -> None:
+    await create_database_if_missing(url)
     db = Database(
         url,
         pool_size=2,

@@ -30,6 +30,7 @@ from boundary.user.shell.crypto import (
 )
 from boundary.user.shell.crypto.otp import BACKUP_CODE_ALPHABET
 from boundary.user.shell.crypto.passwords import default_workers
+from boundary.user.shell.crypto.tokens import VERIFIED_CACHE_SIZE
 
 pytestmark = pytest.mark.anyio
 
@@ -207,6 +208,27 @@ def test_round_trip() -> None:
     assert codec.verify(token) == {**claims(), "iss": "boundary"}
     header = jwt.get_unverified_header(token)
     assert header == {"alg": "HS256", "kid": key_id(NEW), "typ": "JWT"}
+
+
+def test_a_token_verified_before_still_expires_on_time() -> None:
+    """Recently verified tokens skip the HMAC, never the claim checks: exp is read each time."""
+    now = [NOW]
+    codec = JwtTokens(NEW, clock=lambda: now[0])
+    token = codec.sign(claims(exp=int(NOW) + 10))
+    assert codec.verify(token) is not None
+    assert codec.verify(token) is not None
+    now[0] = NOW + 10
+    assert codec.verify(token) is None
+
+
+def test_verification_stays_right_past_the_cache_bound() -> None:
+    """More distinct tokens than the cache holds: each still verifies, a forgery never does."""
+    codec = tokens()
+    signed = [codec.sign(claims(jti=f"j{i}")) for i in range(VERIFIED_CACHE_SIZE + 5)]
+    assert all(codec.verify(token) is not None for token in signed)
+    assert codec.verify(signed[0]) == {**claims(jti="j0"), "iss": "boundary"}
+    forged = signed[1][:-2] + ("AA" if not signed[1].endswith("AA") else "BB")
+    assert codec.verify(forged) is None
 
 
 def test_sign_accepts_datetimes_and_requires_claims() -> None:

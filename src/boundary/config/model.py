@@ -190,7 +190,7 @@ class RateLimitSettings(_Section):
     public: Rate = "100/minute"
     authenticated: Rate = "1000/minute"
     login_failures: Rate = "5/15minutes"
-    strategy: Literal["moving-window", "sliding-window-counter"] = "moving-window"
+    strategy: Literal["moving-window", "sliding-window-counter"] = "sliding-window-counter"
     storage_timeout: Annotated[Duration, Field(gt=0)] = 0.1
     key_prefix: str = "boundary"
     public_failure_mode: FailureMode = "open"

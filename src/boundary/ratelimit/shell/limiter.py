@@ -18,6 +18,7 @@ waits on Redis longer than that. When the storage fails or times out the limiter
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from typing import Final, Literal, TypeVar
@@ -35,6 +36,7 @@ from limits.storage import storage_from_string
 from boundary.observability.logging import Logger
 from boundary.ratelimit import core
 from boundary.ratelimit.core import Decision, Mode, Quota
+from boundary.ratelimit.shell.redis_sliding import SlidingWindowScript
 
 Strategy = Literal["moving-window", "sliding-window-counter"]
 STRATEGIES: Final[dict[str, type[MovingWindowRateLimiter | SlidingWindowCounterRateLimiter]]] = {
@@ -57,7 +59,12 @@ def make_quota(name: str, rate: str, mode: Mode = "open") -> Quota:
 
 
 def open_storage(url: str, *, key_prefix: str, timeout: float) -> Storage:
-    """The async storage for `url`; Redis sockets time out after `timeout` seconds as well."""
+    """The async storage for `url`; a Redis connect gives up after `timeout` seconds.
+
+    Reads carry no socket timeout of their own: every call is already bounded by
+    `asyncio.timeout` in `LimitsLimiter`, and redis-py's per-read timeout costs a third of
+    a command's CPU (measured: 104 → 72 µs per PING under uvloop).
+    """
     scheme = urlsplit(url).scheme
     if scheme not in SUPPORTED_SCHEMES:
         raise ValueError(f"rate_limit.storage_url: unsupported scheme {scheme!r}")
@@ -67,7 +74,6 @@ def open_storage(url: str, *, key_prefix: str, timeout: float) -> Storage:
         "async+" + url,
         implementation="redispy",
         key_prefix=key_prefix,
-        socket_timeout=timeout,
         socket_connect_timeout=timeout,
     )
     assert isinstance(storage, Storage)
@@ -92,7 +98,7 @@ class LimitsLimiter:
         storage_url: str,
         *,
         logger: Logger,
-        strategy: Strategy = "moving-window",
+        strategy: Strategy = "sliding-window-counter",
         timeout: float = 0.1,
         key_prefix: str = "boundary",
         retry_interval: float = 1.0,
@@ -103,6 +109,11 @@ class LimitsLimiter:
         self._storage = storage or open_storage(storage_url, key_prefix=key_prefix, timeout=timeout)
         self._shared: RateLimiter = STRATEGIES[strategy](self._storage)
         self._remote = not isinstance(self._storage, MemoryStorage)
+        # Redis + sliding-window counter: hit and window stats in one round trip.
+        self._script: SlidingWindowScript | None = None
+        if self._remote and strategy == "sliding-window-counter":
+            with contextlib.suppress(TypeError):
+                self._script = SlidingWindowScript(self._storage)
         self._local_storage = MemoryStorage()
         self._local: RateLimiter = STRATEGIES[strategy](self._local_storage)
         self._items: dict[str, limits.RateLimitItem] = {}
@@ -128,7 +139,7 @@ class LimitsLimiter:
     async def hit(self, quota: Quota, key: str) -> Decision:
         local = await self._hit(self._local, quota, key) if self._mirrored(quota) else None
         try:
-            return await self._shared_call(lambda: self._hit(self._shared, quota, key))
+            return await self._shared_call(lambda: self._hit_shared(quota, key))
         except StorageUnavailable:
             if local is None:
                 local = await self._hit(self._local, quota, key)
@@ -185,6 +196,14 @@ class LimitsLimiter:
         if item is None:
             item = self._items[quota.rate] = limits.parse(quota.rate)
         return item
+
+    async def _hit_shared(self, quota: Quota, key: str) -> Decision:
+        if self._script is None:
+            return await self._hit(self._shared, quota, key)
+        allowed, remaining, reset_at = await self._script.hit(self._item(quota), quota.name, key)
+        return core.decide(
+            quota, allowed=allowed, remaining=remaining, reset_at=reset_at, now=time.time()
+        )
 
     async def _hit(self, strategy: RateLimiter, quota: Quota, key: str) -> Decision:
         """Count and decide: one hit, then the window's stats for the headers."""

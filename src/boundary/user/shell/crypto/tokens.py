@@ -16,8 +16,11 @@ Claims. `verify` requires ``exp`` (checked with zero leeway), ``iat``, ``sub``, 
 clock: replicas' clocks differ slightly, and a token stamped a moment "in the future" by a
 replica whose clock runs ahead is still one we signed.
 
-Hot path. `verify` runs on every authenticated request, so the kid → key map and the key bytes
-are prepared once here; each call parses the token, computes one HMAC and checks a few claims.
+Hot path. `verify` runs on every authenticated request — twice: the rate limiter picks the
+caller's budget by ``sub``, then authentication — so the kid → key map and the key bytes are
+prepared once here, and the payloads of recently verified tokens are kept (bounded, keyed by
+the whole token string, so the signature check of an identical string cannot differ); the
+claims, ``exp`` included, are still checked against the clock on every call.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ MIN_KEY_BYTES: Final = 32  # RFC 7518 §3.2: at least the hash output size
 _ALGORITHMS: Final = (ALGORITHM,)
 _KID_LABEL: Final = b"boundary/jwt-kid/v1\x00"
 _TIME_CLAIMS: Final = ("exp", "iat", "nbf")
+VERIFIED_CACHE_SIZE: Final = 4096
 
 
 def key_id(secret: str) -> str:
@@ -72,6 +76,7 @@ class JwtTokens:
         self._key = self._keys[self._kid]
         self._issuer = issuer
         self._clock = clock
+        self._verified: dict[str, bytes] = {}  # token → signature-checked payload, oldest first
         self._jws = PyJWS(algorithms=[])
         self._jws.register_algorithm(ALGORITHM, _PreparedHS256())
 
@@ -96,6 +101,17 @@ class JwtTokens:
 
     def verify(self, token: str) -> dict[str, object] | None:
         """The claims of a valid, unexpired token we signed; None for anything else."""
+        payload = self._verified.get(token)
+        if payload is None:
+            payload = self._verify_signature(token)
+            if payload is None:
+                return None
+            if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                del self._verified[next(iter(self._verified))]
+            self._verified[token] = payload
+        return self._valid_claims(payload)
+
+    def _verify_signature(self, token: str) -> bytes | None:
         kid = _kid_hint(token)
         key = self._keys.get(kid) if kid is not None else None
         if key is None:
@@ -106,7 +122,8 @@ class JwtTokens:
             return None
         if decoded["header"].get("kid") != kid:  # PyJWT's strict parse must agree
             return None
-        return self._valid_claims(decoded["payload"])
+        payload: bytes = decoded["payload"]
+        return payload
 
     def _valid_claims(self, payload: bytes) -> dict[str, object] | None:
         try:

@@ -7,6 +7,7 @@ plug in here: they register routers, health checks, start-up and shutdown hooks.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
@@ -170,8 +171,11 @@ def _wire_observability(system: System, bundle: MetricsBundle) -> None:
 
 
 def _run_sync(function: Callable[[], None]) -> Hook:
+    """A blocking close (Sentry, DogStatsD flush, up to 2 s each) as a hook that runs in a
+    thread, so the shutdown deadline and a second signal can still cut it short."""
+
     async def hook() -> None:
-        function()
+        await asyncio.to_thread(function)
 
     hook.__qualname__ = getattr(function, "__qualname__", repr(function))
     return hook

@@ -118,3 +118,23 @@ def test_query_operation() -> None:
     assert query_operation("  (select 1)") == "select"
     assert query_operation("insert into t values (1)") == "insert"
     assert query_operation("") == "other"
+
+
+async def test_database_errors_do_not_carry_bound_values(database_url: str) -> None:
+    """A failed statement's message (logged, reported to Sentry) never shows its parameters."""
+    from sqlalchemy import exc as sa_exc
+    from sqlalchemy import text
+
+    secret = "JBSWY3DPEHPK3PXP-mfa-secret"
+    db = make_db(database_url)
+    async with db.transaction() as conn:
+        await conn.exec_driver_sql("CREATE TABLE s (id INTEGER PRIMARY KEY, secret VARCHAR(64))")
+    insert = text("INSERT INTO s (id, secret) VALUES (1, :secret)")
+    async with db.transaction() as conn:
+        await conn.execute(insert, {"secret": secret})
+    with pytest.raises(sa_exc.IntegrityError) as raised:
+        async with db.transaction() as conn:
+            await conn.execute(insert, {"secret": secret})
+    assert secret not in str(raised.value)
+    assert "hidden" in str(raised.value)  # SQLAlchemy says the parameters were withheld
+    await db.close()

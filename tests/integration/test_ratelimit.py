@@ -20,8 +20,10 @@ import pytest
 
 from boundary.config.shell import load_config
 from boundary.migrations.shell import MigrationRunner
+from boundary.observability.errors.shell.watch import FailedLoginAlarm
 from boundary.observability.metrics.ports import Tags
 from boundary.system import build_system
+from tests.fakes.observability import RecordingReporter
 from tests.support.databases import REDIS_URL, unavailable
 from tests.support.process import free_port
 from tests.support.user_api import PASSWORD, ROOT, UserApi, cheap_passwords
@@ -109,9 +111,7 @@ async def limited_api(
     settings = load_config(env="test", config_dir=ROOT / "config", environ=env).settings
     metrics = RecordingMetrics()
     system = build_system(settings, passwords=cheap_passwords())
-    system.rate_limit.metrics = (
-        metrics  # (a `metrics=` override also reaches the user module twice)
-    )
+    system.rate_limit.metrics = metrics  # only the limiter's metrics are of interest here
     for (method, path), rate in (routes or {}).items():
         system.rate_limit.override(method, path, rate)
     await MigrationRunner(system.database, ROOT / "migrations").migrate()
@@ -192,6 +192,22 @@ async def test_an_invalid_token_spends_the_ips_budget() -> None:
         answers = [(await api.get("/api/v1/auth/me", headers=forged)).status_code for _ in range(3)]
 
     assert answers == [401, 401, 429]
+
+
+async def test_a_valid_token_on_the_login_endpoint_still_spends_the_ips_budget() -> None:
+    """Login and refresh are public: a still-valid Bearer token does not move a client onto
+    the (larger) per-user budget there."""
+    env = {"BOUNDARY_RATE_LIMIT__PUBLIC": "2/minute"}
+    async with limited_api(env) as api:
+        token = await api.token_for(await api.make_user())
+        body = {"email": "nobody@example.com", "password": "wrong password here"}
+        answers = [
+            (await api.client.post("/api/v1/auth/login", json=body, headers=token)).status_code
+            for _ in range(3)
+        ]
+
+    assert answers == [401, 401, 429]
+    assert api.metrics.exceeded("public") == 1
 
 
 async def test_health_docs_and_test_routes_are_exempt() -> None:
@@ -285,6 +301,19 @@ async def test_the_sixth_failed_login_from_one_ip_is_429_even_with_the_right_pas
     assert all(name in blocked.headers for name in ALL_429_HEADERS)
     assert elsewhere.status_code == 200
     assert api.metrics.exceeded("login_failures") == 1
+
+
+async def test_blocked_login_attempts_still_reach_the_failed_login_alarm() -> None:
+    """A brute force from one IP is mostly 429s: those attempts count for the §10 alarm too."""
+    env = {"BOUNDARY_RATE_LIMIT__LOGIN_FAILURES": "2/minute"}
+    async with limited_api(env) as api:
+        reporter = RecordingReporter()
+        api.system.failed_logins = FailedLoginAlarm(reporter, threshold=3)
+        user = await api.make_user()
+        answers = [(await api.login_from(None, user.email, "wrong")).status_code for _ in range(4)]
+
+    assert answers == [401, 401, 429, 429]
+    assert [event[2] for event in reporter.events] == ["warning"]
 
 
 async def test_successful_logins_and_missing_mfa_codes_do_not_count() -> None:

@@ -111,6 +111,9 @@ class Database:
         elif self.dialect == "mysql":
             kwargs["connect_args"] = {"connect_timeout": max(1, int(connect_timeout))}
             kwargs["isolation_level"] = "READ COMMITTED"
+        # A DBAPI error's text would otherwise carry the statement's bound values (a user row's
+        # password hash, MFA secret) into logs, operation events and Sentry.
+        kwargs["hide_parameters"] = True
         return create_async_engine(url, **kwargs)
 
     def _instrument(self) -> None:

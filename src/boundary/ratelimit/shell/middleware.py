@@ -9,7 +9,8 @@ HTTP request it:
    the access log and audit rows read it — also when limiting is off;
 2. skips exempt paths (health, metrics, docs, test routes);
 3. picks the limit: per user (`user:<sub>`) when a Bearer token verifies — one HMAC, no
-   database — else per client IP; a per-route override replaces either, with its own counter;
+   database — else (and always on the public login and refresh endpoints) per client IP; a
+   per-route override replaces either, with its own counter;
 4. answers 429 with `Retry-After` and the RateLimit headers, or passes the request on and adds
    the RateLimit headers to its response.
 """
@@ -30,6 +31,9 @@ from boundary.ratelimit.core import Deny, Quota, RouteOverrides
 from boundary.ratelimit.ports import Limiter
 
 EXCEEDED_METRIC: Final = "rate_limit.exceeded.count"
+PER_IP_PATHS: Final = frozenset({"/api/v1/auth/login", "/api/v1/auth/refresh"})
+"""Public endpoints: always the per-IP budget, even with a Bearer token attached, which would
+otherwise let any still-valid token move a client onto the larger per-user budget."""
 EXCEEDED_EVENT: Final = "rate_limit_exceeded"
 _LIMIT_HEADER: Final = b"ratelimit-limit"
 
@@ -85,6 +89,7 @@ class RateLimitMiddleware:
         metrics: Metrics,
         trusted_proxies: Iterable[str] = (),
         overrides: Mapping[tuple[str, str], Quota] | None = None,
+        per_ip_paths: Iterable[str] = PER_IP_PATHS,
     ) -> None:
         """`limiter=None` resolves the client IP only (rate limiting disabled)."""
         if not callable(getattr(tokens, "verify", None)):
@@ -98,6 +103,7 @@ class RateLimitMiddleware:
         self._metrics = metrics
         self._trusted = core.parse_networks(trusted_proxies)
         self._overrides = RouteOverrides(overrides)
+        self._per_ip_paths = frozenset(per_ip_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -114,6 +120,7 @@ class RateLimitMiddleware:
         quota, key, user_id, route = self._subject(scope, ip, authorization)
         decision = await self._limiter.hit(quota, key)
         if isinstance(decision, Deny):
+            state["user_id"] = user_id  # the access log of the 429 names whose budget it was
             report_exceeded(self._log, self._metrics, decision, ip=ip, user_id=user_id, route=route)
             await send_problem(send, too_many_requests(decision), scope)
             return
@@ -130,12 +137,12 @@ class RateLimitMiddleware:
         self, scope: Scope, ip: str | None, authorization: str | None
     ) -> tuple[Quota, str, str | None, str]:
         """(quota, counter key, user id, route) for this request."""
-        user_id = self._user_id(authorization)
+        route: str = scope["path"]
+        user_id = None if route in self._per_ip_paths else self._user_id(authorization)
         if user_id is not None:
             quota, key = self._authenticated, f"user:{user_id}"
         else:
             quota, key = self._public, f"ip:{ip}"
-        route: str = scope["path"]
         if self._overrides:
             found = self._overrides.find(scope["method"], route)
             if found is not None:

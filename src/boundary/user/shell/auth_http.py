@@ -12,6 +12,7 @@ from typing import Any, Final
 
 from fastapi import APIRouter, Request, Response, status
 
+from boundary.ratelimit.shell.login_guard import LoginBlocked
 from boundary.user.core.permissions import Action
 from boundary.user.shell.auth_schemas import (
     LoginRequest,
@@ -77,8 +78,13 @@ async def login(
     # Every failure also feeds the suspicious-authentication alarm (§10).
     system = request.app.state.system
     failures = system.rate_limit.login_guard
-    if failures is not None:
-        await failures.check(ctx.ip)
+    try:
+        if failures is not None:
+            await failures.check(ctx.ip)
+    except LoginBlocked:  # a brute force from one IP must still reach the alarm
+        if system.failed_logins is not None:
+            system.failed_logins.record_failure()
+        raise
     try:
         result = await module.auth.login(
             email=body.email, password=body.password, mfa_code=body.mfa_code, ctx=ctx

@@ -181,8 +181,9 @@ class RateLimitSettings(_Section):
     """Limits per client IP (public, login failures) and per user (authenticated).
 
     A ``*_failure_mode`` says what a limit does while the shared storage is unreachable: both
-    fall back to per-process counters; ``closed`` also keeps them in step all along and
-    refuses when no decision can be made, ``open`` allows then.
+    fall back to per-process counters; ``open`` starts them from zero at the outage, ``closed``
+    keeps them in step all along, so what this process already counted still holds (an IP
+    blocked before the outage stays blocked through it).
     """
 
     enabled: Flag = True

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.ops.tools import tool
+from tests.ops.tools import psql, tool
 from tests.support.databases import POSTGRES_ADMIN
 from tests.support.process import run_cli
 
@@ -27,18 +27,6 @@ RESTORE = ROOT / "scripts" / "restore-db.sh"
 NAME = re.compile(r"boundary_\d{8}_\d{6}\.sql\.gz")
 ADMIN_EMAIL = "ops-admin@example.com"
 BASH = shutil.which("bash") or "/bin/bash"
-
-
-def psql(url: str, sql: str) -> str:
-    proc = subprocess.run(
-        [tool("psql"), "-X", "-At", "-v", "ON_ERROR_STOP=1", "--dbname", url, "-c", sql],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout.strip()
 
 
 def script(

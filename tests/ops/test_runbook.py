@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from tests.ops.tools import psql as scalar
 from tests.ops.tools import tool
 from tests.support.databases import create_database, drop_database
 from tests.support.process import run_cli
@@ -203,18 +204,6 @@ def psql(url: str, sql: str) -> subprocess.CompletedProcess[str]:
         timeout=60,
         check=False,
     )
-
-
-def scalar(url: str, sql: str) -> str:
-    proc = subprocess.run(
-        [tool("psql"), "-X", "-At", "-v", "ON_ERROR_STOP=1", "--dbname", url, "-c", sql],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout.strip()
 
 
 @pytest.fixture(scope="module")

@@ -58,3 +58,16 @@ def tool(name: str) -> str:
         unavailable(name, ToolMissingError(f"{name} is not on PATH"))
     assert found is not None
     return found
+
+
+def psql(url: str, sql: str) -> str:
+    """`sql` run by the real psql client against `url`; its unaligned output (asserts success)."""
+    proc = subprocess.run(
+        [tool("psql"), "-X", "-At", "-v", "ON_ERROR_STOP=1", "--dbname", url, "-c", sql],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()

@@ -27,6 +27,10 @@ class RecordingMetrics:
     def named(self, name: str) -> list[tuple[str, str, float, dict[str, str]]]:
         return [call for call in self.calls if call[1] == name]
 
+    def counted(self, name: str, **tags: str) -> float:
+        """The sum of increments of `name` whose tags are exactly `tags`."""
+        return sum(c[2] for c in self.calls if c[:2] == ("increment", name) and c[3] == tags)
+
 
 @dataclass
 class RecordingReporter:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 
 import pytest
 
@@ -11,24 +10,9 @@ from boundary.db.errors import DatabaseUnavailable
 from boundary.db.shell.engine import Database, query_operation
 from boundary.db.shell.url import async_url, dialect_of
 from boundary.observability.logging import get_logger
+from tests.fakes.observability import RecordingMetrics
 
 pytestmark = pytest.mark.anyio
-
-
-class RecordingMetrics:
-    """A fake of the metrics port that remembers what it was given."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str, float, dict[str, str]]] = []
-
-    def increment(self, name: str, value: float = 1, tags: Mapping[str, str] | None = None) -> None:
-        self.calls.append(("increment", name, value, dict(tags or {})))
-
-    def timing(self, name: str, milliseconds: float, tags: Mapping[str, str] | None = None) -> None:
-        self.calls.append(("timing", name, milliseconds, dict(tags or {})))
-
-    def gauge(self, name: str, value: float, tags: Mapping[str, str] | None = None) -> None:
-        self.calls.append(("gauge", name, value, dict(tags or {})))
 
 
 def make_db(url: str, metrics: RecordingMetrics | None = None, **kwargs: int) -> Database:

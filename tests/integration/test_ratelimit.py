@@ -21,9 +21,8 @@ import pytest
 from boundary.config.shell import load_config
 from boundary.migrations.shell import MigrationRunner
 from boundary.observability.errors.shell.watch import FailedLoginAlarm
-from boundary.observability.metrics.ports import Tags
 from boundary.system import build_system
-from tests.fakes.observability import RecordingReporter
+from tests.fakes.observability import RecordingMetrics, RecordingReporter
 from tests.support.databases import REDIS_URL, unavailable
 from tests.support.process import free_port
 from tests.support.user_api import PASSWORD, ROOT, UserApi, cheap_passwords
@@ -33,24 +32,7 @@ pytestmark = pytest.mark.anyio
 RATE_HEADERS = ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "ratelimit")
 ALL_429_HEADERS = (*RATE_HEADERS, "ratelimit-policy", "retry-after")
 ANONYMOUS = "/api/v1/users/00000000-0000-0000-0000-000000000000"
-
-
-@dataclass
-class RecordingMetrics:
-    counts: list[tuple[str, dict[str, str]]] = field(default_factory=list)
-
-    def increment(self, name: str, value: float = 1, tags: Tags | None = None) -> None:
-        self.counts.append((name, dict(tags or {})))
-
-    def timing(self, name: str, milliseconds: float, tags: Tags | None = None) -> None:
-        pass
-
-    def gauge(self, name: str, value: float, tags: Tags | None = None) -> None:
-        pass
-
-    def exceeded(self, limit: str) -> int:
-        wanted = ("rate_limit.exceeded.count", {"limit": limit})
-        return sum(1 for count in self.counts if count == wanted)
+EXCEEDED = "rate_limit.exceeded.count"
 
 
 @dataclass
@@ -159,7 +141,7 @@ async def test_the_101st_public_request_in_a_minute_is_429_with_every_header(
     )
     assert refused.headers["x-frame-options"] == "DENY"  # inside the edge
     assert refused.headers["x-correlation-id"] == refused.json()["correlation_id"]
-    assert api.metrics.exceeded("public") == 1
+    assert api.metrics.counted(EXCEEDED, limit="public") == 1
 
 
 async def test_authenticated_requests_spend_the_users_budget_not_the_ips(
@@ -181,7 +163,7 @@ async def test_authenticated_requests_spend_the_users_budget_not_the_ips(
     assert bob_me.headers["ratelimit-remaining"] == "2"
     assert anonymous.headers["ratelimit-limit"] == "5"
     assert anonymous.headers["ratelimit-remaining"] == "4"
-    assert api.metrics.exceeded("authenticated") == 1
+    assert api.metrics.counted(EXCEEDED, limit="authenticated") == 1
 
 
 async def test_an_invalid_token_spends_the_ips_budget() -> None:
@@ -207,7 +189,7 @@ async def test_a_valid_token_on_the_login_endpoint_still_spends_the_ips_budget()
         ]
 
     assert answers == [401, 401, 429]
-    assert api.metrics.exceeded("public") == 1
+    assert api.metrics.counted(EXCEEDED, limit="public") == 1
 
 
 async def test_health_docs_and_test_routes_are_exempt() -> None:
@@ -233,7 +215,7 @@ async def test_a_route_override_has_its_own_limit_and_counter() -> None:
     assert answers == [401, 401, 429]
     assert elsewhere.headers["ratelimit-limit"] == "5"
     assert elsewhere.headers["ratelimit-remaining"] == "4"
-    assert api.metrics.exceeded("route:GET /api/v1/users/{id}") == 1
+    assert api.metrics.counted(EXCEEDED, limit="route:GET /api/v1/users/{id}") == 1
 
 
 async def test_disabled_rate_limiting_limits_nothing_but_still_finds_the_client_ip() -> None:
@@ -300,7 +282,7 @@ async def test_the_sixth_failed_login_from_one_ip_is_429_even_with_the_right_pas
     assert 1 <= int(blocked.headers["retry-after"]) <= 900
     assert all(name in blocked.headers for name in ALL_429_HEADERS)
     assert elsewhere.status_code == 200
-    assert api.metrics.exceeded("login_failures") == 1
+    assert api.metrics.counted(EXCEEDED, limit="login_failures") == 1
 
 
 async def test_blocked_login_attempts_still_reach_the_failed_login_alarm() -> None:

@@ -37,6 +37,7 @@ from boundary.ratelimit.shell import RateLimiting, build_rate_limiting
 from boundary.user.shell.module import UserModule, build_user_module
 
 Hook = Callable[[], Awaitable[None]]
+USER_OVERRIDES = frozenset({"passwords", "clock", "ids"})
 
 
 @dataclass(eq=False)
@@ -117,10 +118,18 @@ def build_system(settings: Settings, **overrides: Any) -> System:
     metrics: Metrics = overrides.get("metrics") or bundle.metrics
     reporter: ErrorReporter | None = overrides.get("error_reporter") or init_sentry(settings)
     database = _database(settings, metrics, reporter)
-    user = build_user_module(
-        settings, database, metrics, **{k: v for k, v in overrides.items() if k != "metrics"}
-    )
     rate_limit = build_rate_limiting(settings, metrics, limiter=overrides.get("rate_limiter"))
+    alarm: FailedLoginAlarm | None = overrides.get("failed_login_alarm") or (
+        FailedLoginAlarm(reporter) if reporter is not None else None
+    )
+    user = build_user_module(
+        settings,
+        database,
+        metrics,
+        rate_limit,
+        on_login_failure=None if alarm is None else alarm.record_failure,
+        **{k: v for k, v in overrides.items() if k in USER_OVERRIDES},
+    )
     system = System(
         settings=settings,
         logger=logger,
@@ -133,7 +142,7 @@ def build_system(settings: Settings, **overrides: Any) -> System:
         user=user,
         rate_limit=rate_limit,
         error_reporter=reporter,
-        failed_logins=FailedLoginAlarm(reporter) if reporter is not None else None,
+        failed_logins=alarm,
     )
     _wire_observability(system, bundle)
     _wire_database(system)

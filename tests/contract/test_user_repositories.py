@@ -159,6 +159,7 @@ async def test_added_user_reads_back_with_every_column(backend: Backend) -> None
         active=False,
         mfa_enabled=True,
         mfa_secret="JBSWY3DPEHPK3PXP",
+        mfa_last_step=58_933_345,
         failed_login_count=3,
         lockout_until=datetime(2026, 1, 3, 14, 15, 0, 654321, tzinfo=PLUS_TWO),
         login_count=42,
@@ -398,6 +399,98 @@ async def test_search_q_takes_like_wildcards_literally(
         page = await uow.users.search(UserFilter(q=q), limit=10, offset=0)
     assert {u.name for u in page.items} == {users[key].name for key in expected}
     assert page.total == len(expected)
+
+
+# --- Users: TOTP steps and the admins' lock ---------------------------------------------------
+
+
+async def test_claim_totp_step_takes_only_newer_steps(backend: Backend) -> None:
+    """A step is claimed once; an older or equal one is a replay (False, nothing written)."""
+    user = make_user()
+    await add_users(backend, user)
+    async with committed(backend) as uow:
+        assert await uow.users.claim_totp_step(user.id, 100)
+        assert not await uow.users.claim_totp_step(user.id, 100)
+        assert not await uow.users.claim_totp_step(user.id, 99)
+        assert await uow.users.claim_totp_step(user.id, 101)
+        assert not await uow.users.claim_totp_step(uuid4(), 1)
+    async with backend.unit_of_work() as uow:
+        found = await uow.users.get(user.id)
+    assert found is not None
+    assert found.mfa_last_step == 101
+
+
+async def test_save_never_writes_the_totp_step(backend: Backend) -> None:
+    """Only the compare-and-set writes the step: a stale row saved later cannot roll it back."""
+    user = make_user(mfa_last_step=7)
+    await add_users(backend, user)
+    async with committed(backend) as uow:
+        assert await uow.users.claim_totp_step(user.id, 8)
+    async with committed(backend) as uow:
+        await uow.users.save(replace(user, name="Renamed", mfa_last_step=None))
+    async with backend.unit_of_work() as uow:
+        found = await uow.users.get(user.id)
+    assert found is not None
+    assert (found.name, found.mfa_last_step) == ("Renamed", 8)
+
+
+@pytest.mark.parametrize("first_commits", [True, False])
+async def test_of_two_concurrent_claims_of_a_step_one_wins(
+    backend: Backend, first_commits: bool
+) -> None:
+    """Two requests with one TOTP code at once: the second claim waits for the first's unit,
+    then is False if that unit committed — True if it rolled back."""
+    user = make_user()
+    await add_users(backend, user)
+
+    async def second_request() -> bool:
+        async with committed(backend) as uow:
+            return await uow.users.claim_totp_step(user.id, 500)
+
+    async with backend.unit_of_work() as first:
+        assert await first.users.claim_totp_step(user.id, 500)
+        second = asyncio.create_task(second_request())
+        await asyncio.wait({second}, timeout=0.3)  # see the backup-code race above
+        assert not second.done()
+        if first_commits:
+            await first.commit()
+    assert await second is not first_commits
+
+
+async def test_active_admin_ids_are_the_live_active_admins(backend: Backend) -> None:
+    admin = make_user(role="admin")
+    others = [
+        make_user(role="admin", active=False),
+        make_user(role="admin", deleted_at=NOW),
+        make_user(role="viewer"),
+        make_user(role="user"),
+    ]
+    await add_users(backend, admin, *others)
+    async with backend.unit_of_work() as uow:
+        assert await uow.users.active_admin_ids() == frozenset({admin.id})
+    async with backend.readers() as read:
+        assert await read.users.active_admin_ids() == frozenset({admin.id})
+
+
+async def test_a_second_admin_check_waits_and_sees_the_first_demotion(backend: Backend) -> None:
+    """Two demotions of the last two admins at once: the second unit's `active_admin_ids`
+    waits for the first unit, then no longer counts the admin it demoted."""
+    first_admin, second_admin = make_user(role="admin"), make_user(role="admin")
+    await add_users(backend, first_admin, second_admin)
+    both = frozenset({first_admin.id, second_admin.id})
+
+    async def second_demotion() -> frozenset[UUID]:
+        async with committed(backend) as uow:
+            return await uow.users.active_admin_ids()
+
+    async with backend.unit_of_work() as first:
+        assert await first.users.active_admin_ids() == both
+        second = asyncio.create_task(second_demotion())
+        await asyncio.wait({second}, timeout=0.3)
+        assert not second.done()
+        await first.users.save(replace(first_admin, role="user", updated_at=NOW))
+        await first.commit()
+    assert await second == frozenset({second_admin.id})
 
 
 # --- Sessions ----------------------------------------------------------------------------------

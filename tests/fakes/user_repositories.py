@@ -9,9 +9,10 @@ from a store-wide counter, as from a database sequence (rolled-back ids leave ga
 `store.readers` is a `ReadersFactory`: the repositories over the committed rows as they are at
 each call, refusing writes.
 
-One lock is modelled, because a service relies on it: `BackupCodes.use` holds the code's row
-until its unit ends, and a concurrent unit's `use` of the same code waits for that, then sees
-the code as committed — spent, if the first unit committed.
+Row locks are modelled where a service relies on them: `BackupCodes.use` holds the code's row,
+`Users.claim_totp_step` the user's row and `Users.active_admin_ids` the admins' rows until the
+unit ends; a concurrent unit doing the same waits for that, then sees the rows as committed —
+the code spent, the step taken, the admin demoted — if the first unit committed.
 
 The fakes keep the adapters' rules (case-insensitive unique emails, soft-deleted users kept but
 not listed, orderings, aware timestamps only) and pass the same contract suite as the SQL
@@ -23,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -56,7 +57,7 @@ class FakeUserStore:
         self.sessions: dict[UUID, Session] = {}
         self.audit_events: list[AuditEvent] = []
         self.backup_codes: dict[UUID, BackupCodeRow] = {}
-        self.code_locks: dict[UUID, tuple[_Work, asyncio.Event]] = {}
+        self.row_locks: dict[Hashable, tuple[_Work, asyncio.Event]] = {}
         self.commits = 0
         self._last_audit_id = 0
 
@@ -89,7 +90,7 @@ class _Work:
         self.written_codes: set[UUID] = set()
         self.deleted_codes: set[UUID] = set()
         self.appended: list[AuditEvent] = []
-        self.locked_codes: list[UUID] = []
+        self.locked_rows: list[Hashable] = []
 
     def writable(self) -> None:
         if self.live:
@@ -128,14 +129,21 @@ class _Work:
             return self.codes.get(code_id)
         return self.store.backup_codes.get(code_id)
 
-    async def lock_code(self, code_id: UUID) -> None:
-        """Wait while another unit holds the code's row, then hold it until this unit ends."""
-        locks = self.store.code_locks
-        while (held := locks.get(code_id)) is not None and held[0] is not self:
+    def latest_user(self, user_id: UUID) -> User | None:
+        """The user row a locking read or an UPDATE would see: this unit's own version, else
+        the committed one."""
+        if user_id in self.written_users:
+            return self.users.get(user_id)
+        return self.store.users.get(user_id)
+
+    async def lock_row(self, key: Hashable) -> None:
+        """Wait while another unit holds the row `key`, then hold it until this unit ends."""
+        locks = self.store.row_locks
+        while (held := locks.get(key)) is not None and held[0] is not self:
             await held[1].wait()
         if held is None:
-            locks[code_id] = (self, asyncio.Event())
-            self.locked_codes.append(code_id)
+            locks[key] = (self, asyncio.Event())
+            self.locked_rows.append(key)
 
     def apply(self) -> None:
         """Write this unit's rows to the store; the unit goes on from the new state."""
@@ -154,10 +162,10 @@ class _Work:
 
     def release(self) -> None:
         """End of the transaction: let units waiting for this one's rows go on."""
-        for code_id in self.locked_codes:
-            _, released = self.store.code_locks.pop(code_id)
+        for key in self.locked_rows:
+            _, released = self.store.row_locks.pop(key)
             released.set()
-        self.locked_codes.clear()
+        self.locked_rows.clear()
 
 
 E = TypeVar("E", User, Session, AuditEvent)
@@ -224,7 +232,28 @@ class FakeUsers:
         owner = self._email_owner(user.email)
         if owner is not None and owner.id != user.id:
             raise EmailTaken(user.email)
-        self._work.put_user(dataclasses.replace(user, created_at=stored.created_at))
+        kept = {"created_at": stored.created_at, "mfa_last_step": stored.mfa_last_step}
+        self._work.put_user(dataclasses.replace(user, **kept))
+
+    async def claim_totp_step(self, user_id: UUID, step: int) -> bool:
+        self._work.writable()
+        await self._work.lock_row(("user", user_id))
+        user = self._work.latest_user(user_id)
+        if user is None or (user.mfa_last_step is not None and user.mfa_last_step >= step):
+            return False
+        self._work.put_user(dataclasses.replace(user, mfa_last_step=step))
+        return True
+
+    async def active_admin_ids(self) -> frozenset[UUID]:
+        if not self._work.live:
+            await self._work.lock_row("admins")
+        ids = set(self._work.users) | set(self._work.store.users)
+        latest = (self._work.latest_user(user_id) for user_id in ids)
+        return frozenset(
+            u.id
+            for u in latest
+            if u is not None and u.role == "admin" and u.active and u.deleted_at is None
+        )
 
     async def search(self, where: UserFilter, *, limit: int, offset: int) -> Page[User]:
         q = where.q.lower() if where.q else None
@@ -355,7 +384,7 @@ class FakeBackupCodes:
         used_at = _utc(now, "now")
         if self._work.latest_code(code_id) is None:
             return False
-        await self._work.lock_code(code_id)
+        await self._work.lock_row(code_id)
         code = self._work.latest_code(code_id)  # as committed by the unit waited for
         if code is None or code.used_at is not None:
             return False

@@ -283,7 +283,10 @@ async def test_mfa_lifecycle_with_real_totp_codes(api: UserApi) -> None:
     assert missing.json()["type"].endswith("mfa-required")
     assert bad_code.json()["type"].endswith("mfa-required")
     assert bad_password.json()["type"].endswith("authentication-failed")
-    assert (await api.login("mfa@example.com", mfa_code=totp.now())).status_code == 200
+    replayed = await api.login("mfa@example.com", mfa_code=totp.now())  # enabled MFA: spent
+    assert replayed.status_code == 401
+    assert replayed.json()["type"].endswith("mfa-required")
+    assert (await api.login("mfa@example.com", mfa_code=_next(totp))).status_code == 200
     with_backup = await api.login("mfa@example.com", mfa_code=backup_codes[0].upper())
     assert with_backup.status_code == 200
     reused = await api.login("mfa@example.com", mfa_code=backup_codes[0])
@@ -313,9 +316,15 @@ async def test_mfa_lifecycle_with_real_totp_codes(api: UserApi) -> None:
     assert off.details == {"method": "backup_code"}
     assert on.actor == off.actor
     reasons = [e.details["reason"] for e in await audit_events(api, "login_failed")]
-    assert sorted(map(str, reasons)) == ["bad_mfa_code", "bad_mfa_code", "bad_password"]
+    # The wrong code, the backup code used twice, and the replayed TOTP code.
+    assert sorted(map(str, reasons)) == ["bad_mfa_code"] * 3 + ["bad_password"]
     methods = [e.details.get("mfa") for e in await audit_events(api, "login_succeeded")]
     assert sorted(str(m) for m in methods) == ["None", "None", "backup_code", "totp"]
+
+
+def _next(totp: pyotp.TOTP) -> str:
+    """The code of the next time step: valid (±1 step) and newer than any code used so far."""
+    return str(totp.at(datetime.now(UTC) + timedelta(seconds=30)))
 
 
 def _wrong(totp: pyotp.TOTP) -> str:

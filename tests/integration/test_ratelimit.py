@@ -86,14 +86,18 @@ def storage(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
 
 @asynccontextmanager
 async def limited_api(
-    environ: dict[str, str], routes: dict[tuple[str, str], str] | None = None
+    environ: dict[str, str],
+    routes: dict[tuple[str, str], str] | None = None,
+    alarm: FailedLoginAlarm | None = None,
 ) -> AsyncIterator[LimitedApi]:
-    """`user_api` with rate limiting on, recorded metrics and optional per-route overrides."""
+    """`user_api` with rate limiting on, recorded metrics, optional per-route overrides and an
+    optional failed-login alarm."""
     env = {"DATABASE_URL": "sqlite:///:memory:", **environ}
     settings = load_config(env="test", config_dir=ROOT / "config", environ=env).settings
     metrics = RecordingMetrics()
-    system = build_system(settings, passwords=cheap_passwords())
-    system.rate_limit.metrics = metrics  # only the limiter's metrics are of interest here
+    system = build_system(
+        settings, passwords=cheap_passwords(), metrics=metrics, failed_login_alarm=alarm
+    )
     for (method, path), rate in (routes or {}).items():
         system.rate_limit.override(method, path, rate)
     await MigrationRunner(system.database, ROOT / "migrations").migrate()
@@ -288,9 +292,8 @@ async def test_the_sixth_failed_login_from_one_ip_is_429_even_with_the_right_pas
 async def test_blocked_login_attempts_still_reach_the_failed_login_alarm() -> None:
     """A brute force from one IP is mostly 429s: those attempts count for the §10 alarm too."""
     env = {"BOUNDARY_RATE_LIMIT__LOGIN_FAILURES": "2/minute"}
-    async with limited_api(env) as api:
-        reporter = RecordingReporter()
-        api.system.failed_logins = FailedLoginAlarm(reporter, threshold=3)
+    reporter = RecordingReporter()
+    async with limited_api(env, alarm=FailedLoginAlarm(reporter, threshold=3)) as api:
         user = await api.make_user()
         answers = [(await api.login_from(None, user.email, "wrong")).status_code for _ in range(4)]
 

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from boundary.user.core import mfa
+from boundary.ratelimit.core import Deny, Quota
+from boundary.user.core import mfa, sessions
 from boundary.user.core.audit import RequestContext
 from boundary.user.core.model import User
 from boundary.user.shell.auth_service import AuthService
@@ -22,6 +23,7 @@ from boundary.user.shell.errors import (
     Invalid,
     LoginRefused,
     MfaCodeRequired,
+    TooManyAttempts,
     Unauthenticated,
 )
 from tests.fakes.user_repositories import FakeUserStore
@@ -30,7 +32,15 @@ pytestmark = pytest.mark.anyio
 
 NOW = datetime(2026, 1, 3, 12, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery staple"
-TOTP = "123456"
+STEP = 30
+
+
+def totp_at(moment: datetime) -> str:
+    """The fake authenticator's code for `moment`: its time step, as six digits."""
+    return f"{int(moment.timestamp()) // STEP % 1_000_000:06d}"
+
+
+TOTP = totp_at(NOW)
 CTX = RequestContext(ip="192.0.2.1", user_agent="tests", correlation_id="c-1")
 POLICY = UserPolicy(access_token_ttl=900, session_ttl=3600, lockout_threshold=3, lockout_seconds=60)
 
@@ -86,14 +96,36 @@ class Codes:
     def totp_uri(self, secret: str, *, email: str, issuer: str = "Boundary") -> str:
         return f"otpauth://totp/{email}?secret={secret}"
 
-    def verify_totp(self, secret: str, code: str, *, at: datetime, valid_window: int = 1) -> bool:
-        return code == TOTP
+    def totp_step(
+        self, secret: str, code: str, *, at: datetime, valid_window: int = 1
+    ) -> int | None:
+        now_step = int(at.timestamp()) // STEP
+        steps = range(now_step - valid_window, now_step + valid_window + 1)
+        return next((step for step in steps if f"{step % 1_000_000:06d}" == code), None)
 
     def new_backup_codes(self, count: int = 10) -> list[str]:
         return [f"code-{n:04d}-abcd" for n in range(count)]
 
     def new_session_token(self) -> str:
         return uuid.uuid4().hex
+
+
+class Limit:
+    """A `FailureLimit` that blocks a subject after `amount` recorded failures."""
+
+    def __init__(self, amount: int = 5) -> None:
+        self.amount = amount
+        self.failures: dict[str | None, int] = {}
+
+    async def check(self, subject: str | None) -> Deny | None:
+        if self.failures.get(subject, 0) < self.amount:
+            return None
+        return Deny(
+            quota=Quota(name="mfa", rate="5/15minutes", amount=5, window=900), retry_after=60
+        )
+
+    async def record_failure(self, subject: str | None) -> None:
+        self.failures[subject] = self.failures.get(subject, 0) + 1
 
 
 class Metrics:
@@ -171,6 +203,7 @@ def world() -> World:
         common_passwords=frozenset({"password1234"}),
         metrics=metrics,
         logger=logger,  # type: ignore[arg-type]
+        mfa_failures=Limit(),
     )
     return World(store, clock, passwords, metrics, logger, AuthService(deps))
 
@@ -249,7 +282,10 @@ async def test_mfa_login_takes_a_totp_or_an_unused_backup_code_once(world: World
         await world.login()
     with pytest.raises(MfaCodeRequired):
         await world.login(code="654321")
-    await world.login(code=TOTP)
+    with pytest.raises(MfaCodeRequired):  # the code that enabled MFA is spent
+        await world.login(code=TOTP)
+    world.clock.at = NOW + timedelta(seconds=STEP)
+    await world.login(code=totp_at(world.clock.at))
     await world.login(code=codes[0])
     with pytest.raises(MfaCodeRequired):
         await world.login(code=codes[0])
@@ -325,3 +361,90 @@ async def _principal(world: World, user: User) -> Principal:
         live = [s for s in world.store.sessions.values() if s.user_id == result.user.id]
     current = world.store.users[user.id]
     return Principal(user=current, session=live[-1])
+
+
+async def test_a_totp_code_is_accepted_once_within_its_window(world: World) -> None:
+    """RFC 6238 §5.2: login, enable and disable all refuse a code already used, and an
+    earlier step than the last used one too (it is inside the ±1 window)."""
+    user = await world.add_user()
+    principal = await _principal(world, user)
+    await world.service.mfa_setup(principal, CTX)
+    await world.service.mfa_enable(principal, code=TOTP, ctx=CTX)
+    world.clock.at = NOW + timedelta(seconds=STEP)
+    fresh = totp_at(world.clock.at)
+
+    await world.login(code=fresh)
+    with pytest.raises(MfaCodeRequired):
+        await world.login(code=fresh)
+    with pytest.raises(MfaCodeRequired):
+        await world.login(code=TOTP)  # the previous step: still in the window, but older
+    principal = await _principal(world, user)
+    with pytest.raises(Invalid):
+        await world.service.mfa_disable(principal, code=fresh, ctx=CTX)
+    world.clock.at = NOW + timedelta(seconds=2 * STEP)
+    await world.service.mfa_disable(principal, code=totp_at(world.clock.at), ctx=CTX)
+    assert world.store.users[user.id].mfa_enabled is False
+
+
+async def test_two_logins_racing_with_one_code_cannot_both_pass(world: World) -> None:
+    """The step is claimed inside each login's unit: a concurrent login that claimed it
+    first turns this one into mfa-required."""
+    user = await world.add_user()
+    principal = await _principal(world, user)
+    await world.service.mfa_setup(principal, CTX)
+    await world.service.mfa_enable(principal, code=TOTP, ctx=CTX)
+    world.clock.at = NOW + timedelta(seconds=STEP)
+    fresh = totp_at(world.clock.at)
+    step = int(world.clock.at.timestamp()) // STEP
+    async with world.store.unit_of_work() as unit:  # so this login rehashes: a hook point
+        current = await unit.users.get(user.id)
+        assert current is not None
+        await unit.users.save(dataclasses.replace(current, password_hash=f"old:{PASSWORD}"))
+        await unit.commit()
+
+    async def claim_it() -> None:  # runs between the gather step and the unit of work
+        async with world.store.unit_of_work() as unit:
+            assert await unit.users.claim_totp_step(user.id, step)
+            await unit.commit()
+
+    world.passwords.on_hash = claim_it
+    with pytest.raises(MfaCodeRequired):
+        await world.login(code=fresh)
+
+
+async def test_enabling_mfa_revokes_the_other_sessions(world: World) -> None:
+    user = await world.add_user()
+    other = await world.login()
+    await world.login()
+    principal = await _principal(world, user)  # the newest session, not `other`'s
+    assert principal.session.token_hash != sessions.hash_token(other.session_token)
+    await world.service.mfa_setup(principal, CTX)
+
+    await world.service.mfa_enable(principal, code=TOTP, ctx=CTX)
+
+    live = [s.id for s in world.store.sessions.values() if s.revoked_at is None]
+    assert live == [principal.session.id]
+    enabled = [e for e in world.store.audit_events if e.event_type == "mfa_enabled"]
+    assert enabled[-1].details == {"sessions_revoked": 1}
+
+
+async def test_wrong_mfa_codes_are_audited_and_block_after_five(world: World) -> None:
+    """Five wrong codes: the sixth attempt is refused unchecked (429, audited), even with the
+    right code, for enable and disable alike."""
+    user = await world.add_user()
+    principal = await _principal(world, user)
+    await world.service.mfa_setup(principal, CTX)
+    for _ in range(5):
+        with pytest.raises(Invalid):
+            await world.service.mfa_enable(principal, code="000000", ctx=CTX)
+
+    with pytest.raises(TooManyAttempts) as blocked:
+        await world.service.mfa_enable(principal, code=TOTP, ctx=CTX)
+    with pytest.raises(TooManyAttempts):
+        await world.service.mfa_disable(principal, code=TOTP, ctx=CTX)
+
+    assert blocked.value.decision.retry_after == 60
+    failed = [e for e in world.store.audit_events if e.event_type == "mfa_failed"]
+    assert [e.result for e in failed] == ["failure"] * 5 + ["denied"] * 2
+    assert [e.action for e in failed][-2:] == ["enable_mfa", "disable_mfa"]
+    assert world.store.users[user.id].mfa_enabled is False

@@ -23,6 +23,8 @@ from boundary.user.core.audit import (
     logout,
     mfa_disabled,
     mfa_enabled,
+    mfa_failed,
+    mfa_reset,
     password_changed,
     session_resource,
     session_revoked,
@@ -94,8 +96,8 @@ def test_a_user_acting_for_themselves_is_their_own_actor() -> None:
     assert actor_of(ALICE) == ActorRef(id=USER_ID, role="user", email="alice@example.com")
 
 
-def test_event_types_are_the_contracts_twelve() -> None:
-    """Exactly the event types §4 lists."""
+def test_event_types_are_the_contracts_and_ours() -> None:
+    """The event types §4 lists, plus `mfa_failed` (wrong or blocked MFA codes)."""
     assert {event.value for event in EventType} == {
         "login_succeeded",
         "login_failed",
@@ -109,6 +111,7 @@ def test_event_types_are_the_contracts_twelve() -> None:
         "mfa_enabled",
         "mfa_disabled",
         "access_denied",
+        "mfa_failed",
     }
 
 
@@ -279,14 +282,50 @@ def test_password_changed_counts_the_other_sessions_ended() -> None:
 
 
 def test_mfa_enabled_is_an_action_on_ones_own_account() -> None:
-    """No codes or secrets in the row, not even their count under a sensitive-looking key."""
-    assert mfa_enabled(actor=ALICE_ACTOR, ctx=CTX, now=NOW) == row(
+    """No codes or secrets in the row; how many other sessions enabling revoked."""
+    assert mfa_enabled(actor=ALICE_ACTOR, sessions_revoked=2, ctx=CTX, now=NOW) == row(
         "mfa_enabled",
         "enable_mfa",
         actor=str(USER_ID),
         actor_role="user",
         email="alice@example.com",
         resource=USER_RESOURCE,
+        details={"sessions_revoked": 2},
+    )
+
+
+def test_mfa_failed_tells_a_wrong_code_from_a_blocked_attempt() -> None:
+    """A wrong code is a `failure`; an attempt refused unchecked after too many is `denied`."""
+    wrong = mfa_failed(actor=ALICE_ACTOR, step="enable", blocked=False, ctx=CTX, now=NOW)
+    blocked = mfa_failed(actor=ALICE_ACTOR, step="disable", blocked=True, ctx=CTX, now=NOW)
+    assert wrong == row(
+        "mfa_failed",
+        "enable_mfa",
+        result="failure",
+        actor=str(USER_ID),
+        actor_role="user",
+        email="alice@example.com",
+        resource=USER_RESOURCE,
+        details={"reason": "bad_code"},
+    )
+    assert (blocked.action, blocked.result, blocked.details) == (
+        "disable_mfa",
+        "denied",
+        {"reason": "too_many_failures"},
+    )
+
+
+def test_an_admins_mfa_reset_is_an_mfa_disabled_row_by_the_admin() -> None:
+    """The guide-style query for `mfa_disabled` finds resets too; the actor is the admin."""
+    event = mfa_reset(actor=ADMIN, user=ALICE, ctx=CTX, now=NOW)
+    assert event == row(
+        "mfa_disabled",
+        "reset_mfa",
+        actor=str(ADMIN.id),
+        actor_role="admin",
+        email="alice@example.com",
+        resource=USER_RESOURCE,
+        details={"method": "admin_reset"},
     )
 
 
@@ -437,14 +476,16 @@ def every_event() -> list[AuditEvent]:
         user_deleted(actor=ADMIN, user=ALICE, sessions_revoked=1, ctx=CTX, now=NOW),
         password_changed(actor=ALICE_ACTOR, user=ALICE, sessions_revoked=1, ctx=CTX, now=NOW),
         session_revoked(actor=ADMIN, user=ALICE, sessions_revoked=1, ctx=CTX, now=NOW),
-        mfa_enabled(actor=ALICE_ACTOR, ctx=CTX, now=NOW),
+        mfa_enabled(actor=ALICE_ACTOR, sessions_revoked=0, ctx=CTX, now=NOW),
         mfa_disabled(actor=ALICE_ACTOR, method="backup_code", ctx=CTX, now=NOW),
+        mfa_failed(actor=ALICE_ACTOR, step="enable", blocked=False, ctx=CTX, now=NOW),
+        mfa_reset(actor=ADMIN, user=ALICE, ctx=CTX, now=NOW),
         access_denied(actor=ALICE_ACTOR, action=Action.AUDIT_LIST, ctx=CTX, now=NOW),
     ]
 
 
 def test_there_is_a_constructor_for_every_event_type() -> None:
-    """The twelve constructors cover the twelve event types, each named after its type."""
+    """The constructors cover every event type, each type by a constructor named after it."""
     events = every_event()
     assert {event.event_type for event in events} == {t.value for t in EventType}
     for event in events:

@@ -60,6 +60,7 @@ ORACLE: dict[Action, tuple[str, ...]] = {
     Action.USERS_DELETE:           (U,    F,   F,    F,   F,    A,   A),
     Action.USERS_SESSIONS_LIST:    (U,    A,   F,    A,   F,    A,   A),
     Action.USERS_SESSIONS_REVOKE:  (U,    A,   F,    A,   F,    A,   A),
+    Action.USERS_MFA_RESET:        (U,    F,   F,    F,   F,    A,   A),
     Action.AUDIT_LIST:             (U,    F,   F,    F,   F,    A,   A),
 }
 UPDATE_BEYOND_NAME: tuple[str, ...] = (U, F, F, F, F, A, A)
@@ -109,7 +110,7 @@ def test_the_oracle_covers_every_action() -> None:
 
 
 def test_actions_are_named_after_the_contracts_endpoints() -> None:
-    """Seventeen actions, one per endpoint of §5, with stable dotted values."""
+    """One action per endpoint of §5, with stable dotted values."""
     assert [action.value for action in Action] == [
         "auth.login",
         "auth.refresh",
@@ -127,6 +128,7 @@ def test_actions_are_named_after_the_contracts_endpoints() -> None:
         "users.delete",
         "users.sessions_list",
         "users.sessions_revoke",
+        "users.mfa_reset",
         "audit.list",
     ]
 

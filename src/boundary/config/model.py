@@ -191,12 +191,16 @@ class RateLimitSettings(_Section):
     public: Rate = "100/minute"
     authenticated: Rate = "1000/minute"
     login_failures: Rate = "5/15minutes"
+    mfa_failures: Rate = "5/15minutes"
+    """Wrong MFA codes per user on /auth/mfa/enable and /disable, counted even while rate
+    limiting is disabled (then in this process only)."""
     strategy: Literal["moving-window", "sliding-window-counter"] = "sliding-window-counter"
     storage_timeout: Annotated[Duration, Field(gt=0)] = 0.1
     key_prefix: str = "boundary"
     public_failure_mode: FailureMode = "open"
     authenticated_failure_mode: FailureMode = "open"
     login_failure_mode: FailureMode = "closed"
+    mfa_failure_mode: FailureMode = "closed"
 
 
 class ErrorReportingSettings(_Section):

@@ -14,6 +14,7 @@ from typing import Protocol
 from uuid import UUID
 
 from boundary.kernel.pagination import Page
+from boundary.ratelimit.core import Deny
 from boundary.user.core.model import AuditEvent, AuditFilter, Session, User, UserFilter
 
 
@@ -37,6 +38,14 @@ class Users(Protocol):
 
     async def search(self, where: UserFilter, *, limit: int, offset: int) -> Page[User]:
         """Live (not soft-deleted) users, oldest first, with the total matching."""
+
+    async def claim_totp_step(self, user_id: UUID, step: int) -> bool:
+        """Record `step` as the user's last accepted TOTP time step if it is newer than the one
+        stored; False when it is not (a replayed code, or a concurrent request used it first)."""
+
+    async def active_admin_ids(self) -> frozenset[UUID]:
+        """Ids of the live, active admins, their rows locked until the unit ends, so that
+        concurrent changes to admins run one after the other and each sees the last result."""
 
 
 class Sessions(Protocol):
@@ -108,3 +117,14 @@ class Readers(Protocol):
 
 
 ReadersFactory = Callable[[], AbstractAsyncContextManager[Readers]]
+
+
+class FailureLimit(Protocol):
+    """Failed attempts counted per subject (a client IP or a user id) in the rate-limit
+    storage, so the count holds across every process and replica."""
+
+    async def check(self, subject: str | None) -> Deny | None:
+        """None while `subject` may try again; the refusal (with its retry-after) otherwise."""
+
+    async def record_failure(self, subject: str | None) -> None:
+        """Count one failed attempt of `subject`."""

@@ -1,7 +1,9 @@
 """Rate limiting's composition (shell): `build_rate_limiting(settings)` → `RateLimiting`.
 
 Called once by `boundary.system.build_system`. With `rate_limit.enabled = false` there is no
-limiter and no login guard; the middleware then only resolves the client IP.
+limiter and no per-IP login-failure limit; the middleware then only resolves the client IP.
+The per-user MFA-failure limit is a defence against guessing codes, not a traffic limit: it
+stays on, counted in this process only.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from boundary.config.model import Settings
 from boundary.observability.logging import Logger, get_logger
 from boundary.observability.metrics.ports import Metrics
 from boundary.ratelimit.core import Quota
+from boundary.ratelimit.shell.failure_limit import FailureLimit
 from boundary.ratelimit.shell.limiter import LimitsLimiter, make_quota
-from boundary.ratelimit.shell.login_guard import LoginGuard
 from boundary.ratelimit.shell.middleware import RateLimitMiddleware, TokenVerifier
 
 __all__ = ["RateLimiting", "build_rate_limiting"]
+
+LOGIN_ROUTE = "/api/v1/auth/login"
+MFA_ROUTES = "/api/v1/auth/mfa/{enable,disable}"
 
 
 @dataclass(eq=False)
@@ -30,6 +35,7 @@ class RateLimiting:
     public: Quota
     authenticated: Quota
     login_failures: Quota
+    mfa_failures: Quota
     trusted_proxies: tuple[str, ...]
     metrics: Metrics
     logger: Logger
@@ -42,12 +48,31 @@ class RateLimiting:
         return self.limiter is not None
 
     @cached_property
-    def login_guard(self) -> LoginGuard | None:
+    def login_failure_limit(self) -> FailureLimit | None:
         """The per-IP login-failure limit, or None while rate limiting is disabled."""
         if self.limiter is None:
             return None
-        return LoginGuard(
-            self.limiter, self.login_failures, logger=self.logger, metrics=self.metrics
+        return FailureLimit(
+            self.limiter,
+            self.login_failures,
+            per="ip",
+            route=LOGIN_ROUTE,
+            logger=self.logger,
+            metrics=self.metrics,
+        )
+
+    @cached_property
+    def mfa_failure_limit(self) -> FailureLimit:
+        """The per-user limit on wrong MFA codes; on a process-local limiter while rate
+        limiting is disabled."""
+        limiter = self.limiter or LimitsLimiter("memory://", logger=self.logger)
+        return FailureLimit(
+            limiter,
+            self.mfa_failures,
+            per="user",
+            route=MFA_ROUTES,
+            logger=self.logger,
+            metrics=self.metrics,
         )
 
     def override(self, method: str, path: str, rate: str) -> None:
@@ -108,6 +133,7 @@ def build_rate_limiting(
         login_failures=make_quota(
             "login_failures", config.login_failures, config.login_failure_mode
         ),
+        mfa_failures=make_quota("mfa_failures", config.mfa_failures, config.mfa_failure_mode),
         trusted_proxies=tuple(settings.http.trusted_proxies),
         metrics=metrics,
         logger=logger,

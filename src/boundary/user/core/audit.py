@@ -37,6 +37,7 @@ SYSTEM_ACTOR: Final = "system"
 
 Result = Literal["success", "failure", "denied"]
 MfaMethod = Literal["totp", "backup_code"]
+MfaStep = Literal["enable", "disable"]
 
 _AUDITED_USER_FIELDS: Final = ("email", "name", "role", "active")
 _VALUES_SHOWN: Final = frozenset({"role", "active"})
@@ -56,6 +57,7 @@ class EventType(StrEnum):
     SESSION_REVOKED = "session_revoked"
     MFA_ENABLED = "mfa_enabled"
     MFA_DISABLED = "mfa_disabled"
+    MFA_FAILED = "mfa_failed"
     ACCESS_DENIED = "access_denied"
 
 
@@ -285,8 +287,57 @@ def session_revoked(
     )
 
 
-def mfa_enabled(*, actor: ActorRef, ctx: RequestContext, now: datetime) -> AuditEvent:
-    return _self_event(EventType.MFA_ENABLED, "enable_mfa", actor=actor, ctx=ctx, now=now)
+def mfa_enabled(
+    *, actor: ActorRef, sessions_revoked: int, ctx: RequestContext, now: datetime
+) -> AuditEvent:
+    """MFA switched on; the actor's other sessions were revoked in the same unit of work."""
+    return _self_event(
+        EventType.MFA_ENABLED,
+        "enable_mfa",
+        actor=actor,
+        ctx=ctx,
+        now=now,
+        details={"sessions_revoked": sessions_revoked},
+    )
+
+
+def mfa_failed(
+    *, actor: ActorRef, step: MfaStep, blocked: bool, ctx: RequestContext, now: datetime
+) -> AuditEvent:
+    """A wrong code on enable/disable (`failure`), or an attempt refused unchecked because the
+    user sent too many wrong ones (`denied`, a 429)."""
+    return _event(
+        EventType.MFA_FAILED,
+        action=f"{step}_mfa",
+        result="denied" if blocked else "failure",
+        ctx=ctx,
+        now=now,
+        actor=str(actor.id),
+        actor_role=actor.role,
+        email=actor.email,
+        resource=user_resource(actor.id),
+        details={"reason": "too_many_failures" if blocked else "bad_code"},
+    )
+
+
+def mfa_reset(
+    *, actor: ActorRef | None, user: User, ctx: RequestContext, now: datetime
+) -> AuditEvent:
+    """An admin (or the CLI, actor None) switched `user`'s MFA off and deleted the backup codes
+    — for a user who lost both the device and the codes."""
+    by, role = _by(actor)
+    return _event(
+        EventType.MFA_DISABLED,
+        action="reset_mfa",
+        result="success",
+        ctx=ctx,
+        now=now,
+        actor=by,
+        actor_role=role,
+        email=user.email,
+        resource=user_resource(user.id),
+        details={"method": "admin_reset"},
+    )
 
 
 def mfa_disabled(

@@ -43,6 +43,9 @@ class Refused:
     reason: MfaRefusal
 
 
+BAD_CODE: Final = Refused("bad_code")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MfaStatus:
     """The body of `GET /api/v1/auth/mfa/status`."""
@@ -133,7 +136,7 @@ def enable(user: User, *, code_ok: bool, now: datetime) -> User | Refused:
     if isinstance(allowed, Refused):
         return allowed
     if not code_ok:
-        return Refused("bad_code")
+        return BAD_CODE
     return replace(user, mfa_enabled=True, updated_at=now)
 
 
@@ -153,8 +156,23 @@ def disable(user: User, *, code_ok: bool, now: datetime) -> User | Refused:
     if isinstance(allowed, Refused):
         return allowed
     if not code_ok:
-        return Refused("bad_code")
+        return BAD_CODE
     return replace(user, mfa_enabled=False, mfa_secret=None, updated_at=now)
+
+
+def reset(user: User, *, now: datetime) -> User:
+    """The user with MFA off and any secret (active or pending) gone: an admin's reset for a
+    user who lost the device and the backup codes. Unchanged when there is nothing to reset."""
+    if not user.mfa_enabled and user.mfa_secret is None:
+        return user
+    return replace(user, mfa_enabled=False, mfa_secret=None, updated_at=now)
+
+
+def is_fresh_step(user: User, step: int) -> bool:
+    """Whether a TOTP code of time step `step` may be accepted: each step is accepted at most
+    once (RFC 6238 §5.2), so a step at or before the last accepted one is a replay. The shell
+    also claims the step with a compare-and-set, which is what holds across replicas."""
+    return user.mfa_last_step is None or step > user.mfa_last_step
 
 
 def status(user: User, *, backup_codes_remaining: int) -> MfaStatus:

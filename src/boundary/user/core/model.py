@@ -25,6 +25,9 @@ class User:
     active: bool = True
     mfa_enabled: bool = False
     mfa_secret: str | None = None
+    mfa_last_step: int | None = None
+    """The TOTP time step of the last code accepted: a code of that step or an earlier one is a
+    replay (written only through `Users.claim_totp_step`, never by `save`)."""
     failed_login_count: int = 0
     lockout_until: datetime | None = None
     login_count: int = 0

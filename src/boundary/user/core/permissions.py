@@ -37,6 +37,7 @@ class Action(StrEnum):
     USERS_DELETE = "users.delete"
     USERS_SESSIONS_LIST = "users.sessions_list"
     USERS_SESSIONS_REVOKE = "users.sessions_revoke"
+    USERS_MFA_RESET = "users.mfa_reset"
     AUDIT_LIST = "audit.list"
 
 
@@ -102,6 +103,7 @@ POLICIES: Final[Mapping[Action, Policy]] = MappingProxyType(
         Action.USERS_DELETE: Policy(roles=_ADMIN),
         Action.USERS_SESSIONS_LIST: Policy(roles=_ADMIN, self_=True),
         Action.USERS_SESSIONS_REVOKE: Policy(roles=_ADMIN, self_=True),
+        Action.USERS_MFA_RESET: Policy(roles=_ADMIN),
         Action.AUDIT_LIST: Policy(roles=_ADMIN),
     }
 )

@@ -12,7 +12,6 @@ from typing import Any, Final
 
 from fastapi import APIRouter, Request, Response, status
 
-from boundary.ratelimit.shell.login_guard import LoginBlocked
 from boundary.user.core.permissions import Action
 from boundary.user.shell.auth_schemas import (
     LoginRequest,
@@ -25,7 +24,6 @@ from boundary.user.shell.auth_schemas import (
     RefreshRequest,
     RefreshResponse,
 )
-from boundary.user.shell.errors import LoginRefused, MfaCodeRequired
 from boundary.user.shell.http_deps import Caller, Context, Module, guard
 from boundary.user.shell.schemas import UserOut
 
@@ -57,6 +55,13 @@ TOO_MANY_FAILURES: Final[dict[int | str, dict[str, Any]]] = {
         **_PROBLEM,
     }
 }
+TOO_MANY_WRONG_CODES: Final[dict[int | str, dict[str, Any]]] = {
+    429: {
+        "description": "Five wrong codes within 15 minutes: further attempts are refused "
+        "(audited); `Retry-After` says when to retry.",
+        **_PROBLEM,
+    }
+}
 
 
 def _no_store(response: Response) -> None:
@@ -73,29 +78,9 @@ async def login(
     body: LoginRequest, request: Request, response: Response, module: Module, ctx: Context
 ) -> LoginResponse:
     await guard(request, None, Action.AUTH_LOGIN)
-    # Rate limits (§5): per-IP login failures. Checked before the password (while blocked even
-    # the right one gets 429); a refusal or a wrong MFA code counts, a missing MFA code not.
-    # Every failure also feeds the suspicious-authentication alarm (§10).
-    system = request.app.state.system
-    failures = system.rate_limit.login_guard
-    try:
-        if failures is not None:
-            await failures.check(ctx.ip)
-    except LoginBlocked:  # a brute force from one IP must still reach the alarm
-        if system.failed_logins is not None:
-            system.failed_logins.record_failure()
-        raise
-    try:
-        result = await module.auth.login(
-            email=body.email, password=body.password, mfa_code=body.mfa_code, ctx=ctx
-        )
-    except (LoginRefused, MfaCodeRequired) as refused:
-        if isinstance(refused, LoginRefused) or body.mfa_code:
-            if failures is not None:
-                await failures.record_failure(ctx.ip)
-            if system.failed_logins is not None:
-                system.failed_logins.record_failure()
-        raise
+    result = await module.auth.login(
+        email=body.email, password=body.password, mfa_code=body.mfa_code, ctx=ctx
+    )
     _no_store(response)
     return LoginResponse(
         access_token=result.access_token,
@@ -179,9 +164,10 @@ async def mfa_setup(
 
 @router.post(
     "/mfa/enable",
-    summary="Enable MFA with a code from the authenticator app; returns backup codes once",
+    summary="Enable MFA with a code from the authenticator app; returns backup codes once "
+    "and revokes the caller's other sessions",
     response_model=MfaEnableResponse,
-    responses={**UNAUTHENTICATED, **CONFLICT, **INVALID},
+    responses={**UNAUTHENTICATED, **CONFLICT, **INVALID, **TOO_MANY_WRONG_CODES},
 )
 async def mfa_enable(
     body: MfaCodeRequest,
@@ -202,7 +188,7 @@ async def mfa_enable(
     summary="Disable MFA with a TOTP code or an unused backup code",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses={**UNAUTHENTICATED, **CONFLICT, **INVALID},
+    responses={**UNAUTHENTICATED, **CONFLICT, **INVALID, **TOO_MANY_WRONG_CODES},
 )
 async def mfa_disable(
     body: MfaCodeRequest, request: Request, caller: Caller, module: Module, ctx: Context

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Final, TypeVar
+from typing import Final, NoReturn, TypeVar
 from uuid import UUID
 
 from boundary.kernel.problems import FieldError
@@ -42,6 +42,7 @@ from boundary.user.shell.errors import (
     LoginRefused,
     MfaCodeRequired,
     NotFound,
+    TooManyAttempts,
     Unauthenticated,
 )
 
@@ -76,6 +77,7 @@ class _SecondFactor:
     outcome: MfaCode = "missing"
     method: audit.MfaMethod | None = None
     backup_code_id: UUID | None = None
+    totp_step: int | None = None
 
 
 class AuthService:
@@ -89,7 +91,35 @@ class AuthService:
     async def login(
         self, *, email: str, password: str, mfa_code: str | None, ctx: RequestContext
     ) -> LoginResult:
-        """A new session and access token, or `LoginRefused` / `MfaCodeRequired` (both 401)."""
+        """A new session and access token, or `LoginRefused` / `MfaCodeRequired` (both 401),
+        or `TooManyAttempts` (429) while the client IP has failed too often.
+
+        The per-IP limit is checked before the password (while blocked even the right one is
+        refused, and no argon2 time is spent); a refusal or a wrong MFA code counts, a missing
+        MFA code (the first half of a normal MFA login) does not. Every failure, blocked ones
+        included, also feeds the suspicious-authentication alarm.
+        """
+        limit = self._deps.login_failures
+        blocked = None if limit is None else await limit.check(ctx.ip)
+        if blocked is not None:
+            self._alarm()
+            raise TooManyAttempts(blocked)
+        try:
+            return await self._login(email=email, password=password, mfa_code=mfa_code, ctx=ctx)
+        except (LoginRefused, MfaCodeRequired) as refused:
+            if isinstance(refused, LoginRefused) or mfa_code:
+                if limit is not None:
+                    await limit.record_failure(ctx.ip)
+                self._alarm()
+            raise
+
+    def _alarm(self) -> None:
+        if self._deps.on_login_failure is not None:
+            self._deps.on_login_failure()
+
+    async def _login(
+        self, *, email: str, password: str, mfa_code: str | None, ctx: RequestContext
+    ) -> LoginResult:
         found = await self._find_by_email(email)
         password_ok = await self._verify_password(found, password)
         factor = await self._second_factor(found, mfa_code) if password_ok else _SecondFactor()
@@ -99,10 +129,8 @@ class AuthService:
             current = None if found is None else await unit.users.get(found.id)
             still_ok = password_ok and _same_hash(found, current)
             decision = self._decide(current, still_ok, factor.outcome, now)
-            if (
-                isinstance(decision, LoginSucceeded)
-                and factor.backup_code_id is not None
-                and not await unit.backup_codes.use(factor.backup_code_id, now)
+            if isinstance(decision, LoginSucceeded) and not await _spend(
+                unit, factor, decision.user.id, now
             ):
                 decision = self._decide(current, still_ok, "invalid", now)  # a race lost
             if isinstance(decision, LoginSucceeded):
@@ -146,8 +174,10 @@ class AuthService:
         if kind == "missing" or code is None:
             return _SecondFactor()
         if kind == "totp":
-            ok = self._totp_ok(user.mfa_secret, code)
-            return _SecondFactor(outcome="valid" if ok else "invalid", method="totp")
+            step = self._fresh_totp_step(user, user.mfa_secret, code)
+            if step is None:
+                return _SecondFactor(outcome="invalid", method="totp")
+            return _SecondFactor(outcome="valid", method="totp", totp_step=step)
         async with self._deps.readers() as read:
             unused = await read.backup_codes.unused(user.id)
         code_id = mfa.match_backup_code(code, unused)
@@ -336,35 +366,50 @@ class AuthService:
     async def mfa_enable(
         self, principal: Principal, *, code: str, ctx: RequestContext
     ) -> list[str]:
-        """Switch MFA on with a code from the pending secret; the backup codes, shown once."""
+        """Switch MFA on with a code from the pending secret and revoke the caller's other
+        sessions (as a password change does); the backup codes, shown once."""
+        await self._mfa_not_blocked(principal, "enable", ctx)
         plain = self._deps.codes.new_backup_codes(mfa.BACKUP_CODE_COUNT)
         now = self._deps.clock.now()
         async with self._deps.units() as unit:
             user = await self._live_user(unit, principal.user)
             secret = _allowed(mfa.can_enable(user))
-            enabled = _allowed(mfa.enable(user, code_ok=self._totp_ok(secret, code), now=now))
+            step = self._fresh_totp_step(user, secret, code)
+            code_ok = step is not None and await unit.users.claim_totp_step(user.id, step)
+            result = mfa.enable(user, code_ok=code_ok, now=now)
+            if result == mfa.BAD_CODE:
+                await self._mfa_wrong_code(unit, principal, "enable", ctx)
+            enabled = _allowed(result)
             await unit.users.save(enabled)
             await unit.backup_codes.replace(user.id, [mfa.hash_backup_code(c) for c in plain], now)
-            await unit.audit.append(audit.mfa_enabled(actor=principal.ref, ctx=ctx, now=now))
+            revoked = await unit.sessions.revoke_for_user(user.id, now, keep=principal.session.id)
+            await unit.audit.append(
+                audit.mfa_enabled(actor=principal.ref, sessions_revoked=revoked, ctx=ctx, now=now)
+            )
             await unit.commit()
-        self._log.info("MFA enabled", user_id=str(user.id))
+        self._log.info("MFA enabled", user_id=str(user.id), sessions_revoked=revoked)
         return plain
 
     @operation("auth.mfa_disable", _OPERATIONS)
     async def mfa_disable(self, principal: Principal, *, code: str, ctx: RequestContext) -> None:
         """Switch MFA off, confirmed by a TOTP code or an unused backup code."""
+        await self._mfa_not_blocked(principal, "disable", ctx)
         now = self._deps.clock.now()
         async with self._deps.units() as unit:
             user = await self._live_user(unit, principal.user)
             secret = _allowed(mfa.can_disable(user))
             method: audit.MfaMethod = "totp"
             if mfa.code_kind(code) == "totp":
-                code_ok = self._totp_ok(secret, code)
+                step = self._fresh_totp_step(user, secret, code)
+                code_ok = step is not None and await unit.users.claim_totp_step(user.id, step)
             else:
                 method = "backup_code"
                 unused = await unit.backup_codes.unused(user.id)
                 code_ok = mfa.match_backup_code(code, unused) is not None
-            disabled = _allowed(mfa.disable(user, code_ok=code_ok, now=now))
+            result = mfa.disable(user, code_ok=code_ok, now=now)
+            if result == mfa.BAD_CODE:
+                await self._mfa_wrong_code(unit, principal, "disable", ctx)
+            disabled = _allowed(result)
             await unit.users.save(disabled)
             await unit.backup_codes.replace(user.id, [], now)
             await unit.audit.append(
@@ -372,6 +417,34 @@ class AuthService:
             )
             await unit.commit()
         self._log.info("MFA disabled", user_id=str(user.id), method=method)
+
+    async def _mfa_not_blocked(
+        self, principal: Principal, step: audit.MfaStep, ctx: RequestContext
+    ) -> None:
+        """`TooManyAttempts` (429, audited) once the user sent too many wrong codes."""
+        blocked = await self._deps.mfa_failures.check(str(principal.user.id))
+        if blocked is None:
+            return
+        event = audit.mfa_failed(
+            actor=principal.ref, step=step, blocked=True, ctx=ctx, now=self._deps.clock.now()
+        )
+        async with self._deps.units() as unit:
+            await unit.audit.append(event)
+            await unit.commit()
+        raise TooManyAttempts(blocked)
+
+    async def _mfa_wrong_code(
+        self, unit: UnitOfWork, principal: Principal, step: audit.MfaStep, ctx: RequestContext
+    ) -> NoReturn:
+        """Audit the wrong code (committing the unit, which holds nothing else), count it
+        toward the user's limit, and answer 422."""
+        event = audit.mfa_failed(
+            actor=principal.ref, step=step, blocked=False, ctx=ctx, now=self._deps.clock.now()
+        )
+        await unit.audit.append(event)
+        await unit.commit()
+        await self._deps.mfa_failures.record_failure(str(principal.user.id))
+        raise Invalid([_WRONG_CODE])
 
     @operation("auth.mfa_status", _OPERATIONS, read=True)
     async def mfa_status(self, principal: Principal) -> mfa.MfaStatus:
@@ -383,9 +456,12 @@ class AuthService:
 
     # --- helpers -------------------------------------------------------------------------------
 
-    def _totp_ok(self, secret: str, code: str) -> bool:
+    def _fresh_totp_step(self, user: User, secret: str, code: str) -> int | None:
+        """The time step `code` is the TOTP of under `secret`, unless it matches none or that
+        step was already used (a replay); the caller still claims it inside its unit."""
         normalized = mfa.normalize_code(code)
-        return self._deps.codes.verify_totp(secret, normalized, at=self._deps.clock.now())
+        step = self._deps.codes.totp_step(secret, normalized, at=self._deps.clock.now())
+        return step if step is not None and mfa.is_fresh_step(user, step) else None
 
     @staticmethod
     async def _live_user(unit: UnitOfWork, user: User) -> User:
@@ -394,6 +470,16 @@ class AuthService:
         if current is None or current.deleted_at is not None:
             raise NotFound()
         return current
+
+
+async def _spend(unit: UnitOfWork, factor: _SecondFactor, user_id: UUID, now: datetime) -> bool:
+    """Use up the second factor inside the unit: mark the backup code used, or claim the TOTP
+    step; False when a concurrent request spent it first."""
+    if factor.backup_code_id is not None:
+        return await unit.backup_codes.use(factor.backup_code_id, now)
+    if factor.totp_step is not None:
+        return await unit.users.claim_totp_step(user_id, factor.totp_step)
+    return True
 
 
 def _same_hash(found: User | None, current: User | None) -> bool:

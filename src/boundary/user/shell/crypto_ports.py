@@ -43,8 +43,11 @@ class SecretCodes(Protocol):
     def totp_uri(self, secret: str, *, email: str, issuer: str = "Boundary") -> str:
         """The ``otpauth://`` provisioning URI for an authenticator app."""
 
-    def verify_totp(self, secret: str, code: str, *, at: datetime, valid_window: int = 1) -> bool:
-        """Whether `code` is the TOTP at `at`, give or take `valid_window` steps."""
+    def totp_step(
+        self, secret: str, code: str, *, at: datetime, valid_window: int = 1
+    ) -> int | None:
+        """The time step `code` is the TOTP of, within `valid_window` steps of `at`; None when
+        it matches none. The step lets the service refuse a code used before (RFC 6238 §5.2)."""
 
     def new_backup_codes(self, count: int = 10) -> list[str]:
         """`count` distinct, human-typable one-time backup codes."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from boundary.kernel.clock import Clock, Ids
 from boundary.observability.logging import Logger
 from boundary.observability.metrics.ports import Metrics
-from boundary.user.ports import ReadersFactory, UnitOfWorkFactory
+from boundary.user.ports import FailureLimit, ReadersFactory, UnitOfWorkFactory
 from boundary.user.shell.crypto_ports import PasswordHasherPort, SecretCodes, TokenCodec
 
 
@@ -37,3 +38,9 @@ class UserDeps:
     common_passwords: frozenset[str]
     metrics: Metrics
     logger: Logger
+    mfa_failures: FailureLimit
+    """Wrong MFA codes per user (enable/disable): 429 past the limit."""
+    login_failures: FailureLimit | None = None
+    """Failed logins per client IP; None while rate limiting is disabled."""
+    on_login_failure: Callable[[], None] | None = None
+    """Told of every failed or blocked login: the suspicious-authentication alarm."""

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 
 from boundary.http.errors import ProblemException
 from boundary.kernel.problems import FieldError, Problem, standard_problem
+from boundary.ratelimit.core import Deny
+from boundary.ratelimit.shell.middleware import too_many_requests
 from boundary.user.core.mfa import MFA_REQUIRED_SLUG
 
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="boundary"'}
@@ -71,3 +73,11 @@ class Invalid(ProblemException):
 
     def __init__(self, errors: Iterable[FieldError]) -> None:
         super().__init__(standard_problem(422, errors=tuple(errors)))
+
+
+class TooManyAttempts(ProblemException):
+    """429: too many failed logins from this IP, or wrong MFA codes from this user."""
+
+    def __init__(self, decision: Deny) -> None:
+        super().__init__(too_many_requests(decision))
+        self.decision = decision

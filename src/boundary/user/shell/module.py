@@ -6,6 +6,7 @@ hasher, a fixed clock) through it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -16,6 +17,7 @@ from boundary.config.model import Settings
 from boundary.db.shell.engine import Database
 from boundary.observability.logging import get_logger
 from boundary.observability.metrics.ports import Metrics
+from boundary.ratelimit.shell import RateLimiting
 from boundary.user.core.validation import COMMON_PASSWORDS_RESOURCE, load_common_passwords
 from boundary.user.shell.auth_service import AuthService
 from boundary.user.shell.authn import Authenticator
@@ -63,7 +65,13 @@ class UserModule:
 
 
 def build_user_module(
-    settings: Settings, database: Database, metrics: Metrics, **overrides: Any
+    settings: Settings,
+    database: Database,
+    metrics: Metrics,
+    rate_limit: RateLimiting,
+    *,
+    on_login_failure: Callable[[], None] | None = None,
+    **overrides: Any,
 ) -> UserModule:
     security = settings.security
     deps = UserDeps(
@@ -90,6 +98,9 @@ def build_user_module(
         common_passwords=_common_passwords(),
         metrics=metrics,
         logger=get_logger("boundary.user.service"),
+        mfa_failures=rate_limit.mfa_failure_limit,
+        login_failures=rate_limit.login_failure_limit,
+        on_login_failure=on_login_failure,
     )
     authenticator = Authenticator(
         codec=deps.tokens,

@@ -13,6 +13,9 @@ with its audit row. Decisions worth knowing:
   its email stay, so the email cannot be registered again (409) — audit history keeps its
   subject. An actor cannot delete their own account (409): it would lock an admin out with
   nobody to notice; another admin can.
+* The last active admin cannot be demoted, deactivated or deleted (409, `user.core.admins`);
+  the check locks the admins' rows inside the unit, so two concurrent demotions of the last
+  two admins cannot both pass.
 * `create_admin` (CLI, actor None = `system` in audit rows) promotes an existing live user with
   that email: role admin, active again, all sessions revoked, password left unchanged.
 """
@@ -29,7 +32,7 @@ from boundary.kernel.pagination import Page, Window
 from boundary.kernel.problems import FieldError
 from boundary.observability.logging import get_logger
 from boundary.observability.operations import operation
-from boundary.user.core import audit
+from boundary.user.core import admins, audit, mfa
 from boundary.user.core import validation as rules
 from boundary.user.core.audit import ActorRef, RequestContext
 from boundary.user.core.model import AuditEvent, AuditFilter, Session, User, UserFilter
@@ -106,6 +109,7 @@ class UserService:
             after = rules.apply_user_patch(before, checked, now=now)
             if after == before:
                 return before
+            await _keep_an_admin(unit, before, after)
             await self._apply_update(unit, actor, before, after, ctx)
             await unit.commit()
         self._deps.logger.info("User updated", **{"user.id": str(after.id)})
@@ -119,6 +123,7 @@ class UserService:
         now = self._deps.clock.now()
         async with self._deps.units() as unit:
             user = _live(await unit.users.get(user_id))
+            await _keep_an_admin(unit, user, None)
             deleted = replace(user, deleted_at=now, active=False, updated_at=now)
             await unit.users.save(deleted)
             revoked = await unit.sessions.revoke_for_user(user_id, now)
@@ -174,6 +179,22 @@ class UserService:
                 f"{address} was registered meanwhile; run the command again"
             ) from None
         return user, generated
+
+    @operation("user.reset_mfa", _OPERATIONS)
+    async def reset_mfa(self, actor: ActorRef | None, user_id: UUID, ctx: RequestContext) -> None:
+        """Switch the user's MFA off and delete their backup codes (they lost the device and
+        the codes); nothing is written when MFA is neither on nor being set up."""
+        now = self._deps.clock.now()
+        async with self._deps.units() as unit:
+            user = _live(await unit.users.get(user_id))
+            reset = mfa.reset(user, now=now)
+            if reset == user:
+                return
+            await unit.users.save(reset)
+            await unit.backup_codes.replace(user_id, [], now)
+            await unit.audit.append(audit.mfa_reset(actor=actor, user=reset, ctx=ctx, now=now))
+            await unit.commit()
+        self._deps.logger.info("MFA reset", **{"user.id": str(user_id)})
 
     # --- reads --------------------------------------------------------------------------------
 
@@ -265,6 +286,15 @@ def _live(user: User | None) -> User:
     if user is None or user.deleted_at is not None:
         raise NotFound()
     return user
+
+
+async def _keep_an_admin(unit: UnitOfWork, before: User, after: User | None) -> None:
+    """`Conflict` (409) when the change (None: deletion) would leave no active admin; the
+    admins' rows stay locked until the unit ends, so concurrent demotions cannot both pass."""
+    if not admins.loses_admin(before, after):
+        return
+    if admins.leaves_no_admin(before, after, await unit.users.active_admin_ids()):
+        raise Conflict(admins.LAST_ADMIN_DETAIL)
 
 
 def _withdraws_access(before: User, after: User) -> bool:

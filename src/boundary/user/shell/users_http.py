@@ -176,7 +176,12 @@ async def get_user(
     "/users/{id}",
     summary="Update name, role or active (admin; self for name)",
     response_model=UserOut,
-    responses={**_ERRORS, **_NOT_FOUND, **_INVALID},
+    responses={
+        **_ERRORS,
+        **_NOT_FOUND,
+        **_INVALID,
+        409: {"description": "The change would leave no active admin.", **_PROBLEM},
+    },
     openapi_extra=_body_doc(UserPatchRequest),
 )
 async def update_user(
@@ -197,7 +202,10 @@ async def update_user(
     responses={
         **_ERRORS,
         **_NOT_FOUND,
-        409: {"description": "An actor cannot delete their own account.", **_PROBLEM},
+        409: {
+            "description": "An actor cannot delete their own account, nor the last active admin.",
+            **_PROBLEM,
+        },
     },
 )
 async def delete_user(
@@ -246,6 +254,22 @@ async def revoke_sessions(
     target = _user_id(user_id)
     await guard(request, caller, Action.USERS_SESSIONS_REVOKE, target_user_id=target)
     await module.users.revoke_sessions(caller.ref, _existing(target), ctx)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete(
+    "/users/{id}/mfa",
+    summary="Reset a user's MFA: off, backup codes deleted (admin; audited)",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses={**_ERRORS, **_NOT_FOUND},
+)
+async def reset_mfa(
+    request: Request, user_id: UserIdPath, caller: Caller, module: Module, ctx: Context
+) -> Response:
+    target = _user_id(user_id)
+    await guard(request, caller, Action.USERS_MFA_RESET, target_user_id=target)
+    await module.users.reset_mfa(caller.ref, _existing(target), ctx)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -99,8 +99,10 @@ class PyotpCodes:
     def totp_uri(self, secret: str, *, email: str, issuer: str = "Boundary") -> str:
         return totp_uri(secret, email=email, issuer=issuer)
 
-    def verify_totp(self, secret: str, code: str, *, at: datetime, valid_window: int = 1) -> bool:
-        return verify_totp(secret, code, at=at, valid_window=valid_window)
+    def totp_step(
+        self, secret: str, code: str, *, at: datetime, valid_window: int = 1
+    ) -> int | None:
+        return totp_step(secret, code, at=at, valid_window=valid_window)
 
     def new_backup_codes(self, count: int = 10) -> list[str]:
         return new_backup_codes(count)

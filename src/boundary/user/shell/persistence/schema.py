@@ -110,6 +110,7 @@ users = Table(
     Column("active", Boolean(create_constraint=False), nullable=False),
     Column("mfa_enabled", Boolean(create_constraint=False), nullable=False),
     Column("mfa_secret", Text),
+    Column("mfa_last_step", BigInteger),
     Column("failed_login_count", Integer, nullable=False),
     Column("lockout_until", UTCDateTime),
     Column("login_count", Integer, nullable=False),

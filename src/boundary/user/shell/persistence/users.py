@@ -5,7 +5,18 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Executable, Row, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Row,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -16,7 +27,9 @@ from boundary.user.shell.persistence.queries import LIKE_ESCAPE, contains_patter
 from boundary.user.shell.persistence.schema import EMAIL_UNIQUE_INDEX, users
 
 USER_COLUMNS = tuple(users.c.keys())
-_MUTABLE_COLUMNS = tuple(key for key in USER_COLUMNS if key not in ("id", "created_at"))
+_MUTABLE_COLUMNS = tuple(
+    key for key in USER_COLUMNS if key not in ("id", "created_at", "mfa_last_step")
+)
 
 _SELECT = select(*users.c)
 _GET = _SELECT.where(users.c.id == bindparam("user_id"))
@@ -27,6 +40,28 @@ _BY_COLLATED_EMAIL = _SELECT.where(users.c.email == bindparam("email"))
 _INSERT = insert(users)
 _UPDATE = update(users).where(users.c.id == bindparam("target_id"))
 _ORDER = (users.c.created_at, users.c.id)
+# Compare-and-set: of two requests with the same code, the second UPDATE waits for the first's
+# row lock, re-checks the condition on the committed row and changes nothing.
+_CLAIM_STEP = (
+    update(users)
+    .where(
+        users.c.id == bindparam("user_id"),
+        or_(users.c.mfa_last_step.is_(None), users.c.mfa_last_step < bindparam("step")),
+    )
+    .values(mfa_last_step=bindparam("step"))
+)
+# FOR UPDATE (ignored by SQLite, whose write transactions are serialised anyway): a second
+# transaction changing admins waits here and then sees the first one's committed result.
+_ACTIVE_ADMINS = (
+    select(users.c.id)
+    .where(
+        users.c.role == "admin",
+        users.c.active == true(),
+        users.c.deleted_at.is_(None),
+    )
+    .order_by(users.c.id)
+    .with_for_update()
+)
 
 
 def user_from_row(row: Row[Any] | tuple[Any, ...]) -> User:
@@ -80,6 +115,14 @@ class SqlUsers:
         """Update inside a savepoint, like `add`: a changed email may be taken."""
         values: dict[str, Any] = {key: getattr(user, key) for key in _MUTABLE_COLUMNS}
         await self._write(_UPDATE, {**values, "target_id": user.id}, user.email)
+
+    async def claim_totp_step(self, user_id: UUID, step: int) -> bool:
+        result = await self._conn.execute(_CLAIM_STEP, {"user_id": user_id, "step": step})
+        return bool(result.rowcount == 1)
+
+    async def active_admin_ids(self) -> frozenset[UUID]:
+        rows = await self._conn.execute(_ACTIVE_ADMINS)
+        return frozenset(row[0] for row in rows)
 
     async def search(self, where: UserFilter, *, limit: int, offset: int) -> Page[User]:
         conditions = _conditions(where)

@@ -22,7 +22,7 @@ and .txt.
 
 Other knobs: --rate-limit off|memory|redis, --metrics none|prometheus|statsd|both,
 --workers 1 2 (one table each), --only ROW… (live ops-health me user users users-q
-users-deep login).
+users-deep login), --scenario health (the two health rows).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from harness.rows import ROWS
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = servers.RESULTS
+HEALTH_ROWS = ("live", "ops-health")
 
 
 def parse_args() -> argparse.Namespace:
@@ -59,6 +60,12 @@ def parse_args() -> argparse.Namespace:
         "holds exactly the seeded ones)",
     )
     parser.add_argument("--only", nargs="+", choices=[r.key for r in ROWS], help="these rows")
+    parser.add_argument(
+        "--scenario",
+        choices=["health", "api"],
+        default="api",
+        help="health: only the two health rows; api: every row (the default)",
+    )
     parser.add_argument("--workers", type=int, nargs="+", default=[1])
     parser.add_argument("--duration", type=float, default=10, help="seconds per measured run")
     parser.add_argument("--rounds", type=int, default=2, help="measured runs per server and row")
@@ -124,7 +131,12 @@ def meta(args: argparse.Namespace, data: measure.Dataset, workers: int, wrk: str
 def bench(
     args: argparse.Namespace, data: measure.Dataset, env: dict[str, str], wrk: str, workers: int
 ) -> None:
-    selected = [r for r in ROWS if not args.only or r.key in args.only]
+    selected = [
+        r
+        for r in ROWS
+        if (not args.only or r.key in args.only)
+        and (args.scenario == "api" or r.key in HEALTH_ROWS)
+    ]
     info = meta(args, data, workers, wrk)
     tag = f"{data.scale}-w{workers}"
     printed: list[str] = []

@@ -63,6 +63,35 @@ async def test_exhausted_pool_fails_within_the_timeout(database_url: str) -> Non
     await db.close()
 
 
+async def test_a_busy_pool_does_not_fail_the_health_check(database_url: str) -> None:
+    """Every connection held by requests, one of which just queried successfully: the
+    database is evidently reachable, so `ping` passes without waiting for a connection."""
+    db = make_db(database_url, pool_size=1, pool_timeout_ms=300)
+    async with db.connect() as conn:
+        await conn.exec_driver_sql("SELECT 1")
+        await db.ping()
+        assert db.upstream_state() == "READY"
+    await db.close()
+
+
+async def test_with_no_recent_query_the_health_check_needs_a_connection(database_url: str) -> None:
+    """No query in the window: `ping` is a real round trip, so an exhausted pool fails it."""
+    db = Database(
+        database_url,
+        pool_size=1,
+        pool_timeout_ms=300,
+        metrics=RecordingMetrics(),
+        logger=get_logger("test.db"),
+        recent_success_window=0.05,
+    )
+    async with db.connect() as conn:
+        await conn.exec_driver_sql("SELECT 1")
+        await asyncio.sleep(0.1)
+        with pytest.raises(DatabaseUnavailable):
+            await db.ping()
+    await db.close()
+
+
 async def test_unreachable_server_is_database_unavailable() -> None:
     db = make_db("postgresql://nobody@127.0.0.1:1/none")
     with pytest.raises(DatabaseUnavailable) as raised:

@@ -101,11 +101,14 @@ class UserApi:
 
 
 @asynccontextmanager
-async def user_api(database_url: str, **environ: str) -> AsyncIterator[UserApi]:
-    """A migrated system on `database_url`, served through ASGI (ENV=test)."""
+async def user_api(
+    database_url: str, *, overrides: dict[str, Any] | None = None, **environ: str
+) -> AsyncIterator[UserApi]:
+    """A migrated system on `database_url`, served through ASGI (ENV=test); `overrides` go
+    to `build_system` (e.g. `metrics`)."""
     env = {"DATABASE_URL": database_url, **environ}
     settings = load_config(env="test", config_dir=ROOT / "config", environ=env).settings
-    system = build_system(settings, passwords=cheap_passwords())
+    system = build_system(settings, passwords=cheap_passwords(), **(overrides or {}))
     await MigrationRunner(system.database, ROOT / "migrations").migrate()
     await system.start()
     transport = httpx.ASGITransport(app=system.api_app(), client=("127.0.0.1", 50000))

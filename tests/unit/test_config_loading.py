@@ -500,4 +500,5 @@ def test_secret_and_duration_keys_match_the_brief() -> None:
         "security.session_ttl",
         "security.lockout_duration",
         "rate_limit.storage_timeout",
+        "cache.ttl",
     }

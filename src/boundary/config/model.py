@@ -133,6 +133,15 @@ class DatabaseSettings(_Section):
     migrations_dir: str = "migrations"
 
 
+class CacheSettings(_Section):
+    """The in-process cache of sessions and users behind authentication. It is used only on
+    PostgreSQL, while the LISTEN/NOTIFY change channel is live; elsewhere it stays off."""
+
+    enabled: Flag = True
+    ttl: Annotated[Duration, Field(gt=0)] = 60.0
+    max_entries: Annotated[int, Field(ge=1)] = 100_000
+
+
 class SecuritySettings(_Section):
     """Signing secrets (dev/test defaults only) and token/session/lockout timing."""
 
@@ -220,6 +229,7 @@ class Settings(_Section):
     http: HttpSettings = HttpSettings()
     ops: OpsSettings = OpsSettings()
     database: DatabaseSettings
+    cache: CacheSettings = CacheSettings()
     security: SecuritySettings
     logging: LoggingSettings = LoggingSettings()
     metrics: MetricsSettings = MetricsSettings()
@@ -283,6 +293,7 @@ SECTIONS: Mapping[str, type[BaseModel]] = MappingProxyType(
         "http": HttpSettings,
         "ops": OpsSettings,
         "database": DatabaseSettings,
+        "cache": CacheSettings,
         "security": SecuritySettings,
         "logging": LoggingSettings,
         "metrics": MetricsSettings,

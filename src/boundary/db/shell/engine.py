@@ -59,8 +59,14 @@ class Database:
         logger: Logger,
         connect_timeout: float = 5.0,
         on_connection_failure: Callable[[BaseException], None] | None = None,
+        recent_success_window: float = 1.0,
     ) -> None:
         self.url = url
+        # A query that succeeded within this window (and after the last failure) proves the
+        # database reachable: under load the health check then needs no pooled connection.
+        self._recent = recent_success_window
+        self._last_success = float("-inf")
+        self._last_failure = float("-inf")
         # Told once per outage (when the upstream state turns TRANSIENT_FAILURE): error reports.
         self._on_connection_failure = on_connection_failure
         self.dialect: Dialect = dialect_of(url)
@@ -131,6 +137,7 @@ class Database:
         self, conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
     ) -> None:
         started = conn.info.pop("boundary_query_start", None)
+        self._last_success = time.monotonic()
         operation = query_operation(statement)
         tags = {"operation": operation}
         self._metrics.increment("database.query.count", tags=tags)
@@ -202,7 +209,14 @@ class Database:
         return conn
 
     async def ping(self) -> None:
-        """One round trip; the health check. Updates the upstream state either way."""
+        """The health check: one round trip — or none, when a query succeeded within the last
+        `recent_success_window` seconds and nothing failed since (a saturated pool must not
+        make a busy, healthy instance report its database unreachable). Updates the upstream
+        state either way."""
+        succeeded = self._last_success
+        if succeeded > self._last_failure and succeeded > time.monotonic() - self._recent:
+            self._state = "READY"
+            return
         try:
             async with self.read() as conn:
                 await conn.exec_driver_sql("SELECT 1")
@@ -212,6 +226,7 @@ class Database:
         self._state = "READY"
 
     def _mark_failure(self, exc: BaseException) -> None:
+        self._last_failure = time.monotonic()
         if self._state in ("SHUTDOWN", "TRANSIENT_FAILURE"):
             return
         self._state = "TRANSIENT_FAILURE"

@@ -52,14 +52,20 @@ class MigrationsCheck:
 
     The directory is read once (off the event loop) and a confirmed "up to date" is reused for
     `ttl` seconds, so `/health` under load costs no file I/O and at most one query per `ttl`.
-    An unreachable database is the `database` check's to report, not a pending migration.
+    An unreachable database is the `database` check's to report, not a pending migration; so
+    is a query that cannot get a connection within `query_timeout` on a saturated pool — once
+    the migrations were seen up to date, that keeps the last answer instead of failing.
     """
 
-    def __init__(self, runner: MigrationRunner, *, ttl: float = 1.0) -> None:
+    def __init__(
+        self, runner: MigrationRunner, *, ttl: float = 5.0, query_timeout: float = 1.0
+    ) -> None:
         self._runner = runner
         self._ttl = ttl
+        self._query_timeout = query_timeout
         self._catalog: Catalog | None = None
         self._fresh_until = 0.0
+        self._confirmed = False
         self._lock = asyncio.Lock()
 
     async def __call__(self) -> None:
@@ -74,9 +80,17 @@ class MigrationsCheck:
         if self._catalog is None:
             self._catalog = await asyncio.to_thread(self._runner.available)
         try:
-            pending = await self._runner.pending(self._catalog)
+            pending = await asyncio.wait_for(
+                self._runner.pending(self._catalog), self._query_timeout
+            )
         except DatabaseUnavailable:
             return
+        except TimeoutError:
+            if self._confirmed:
+                return
+            raise
         if pending:
+            self._confirmed = False
             raise RuntimeError(f"{len(pending)} migration(s) pending")
+        self._confirmed = True
         self._fresh_until = time.monotonic() + self._ttl

@@ -1,15 +1,17 @@
 """Per-request authentication (shell): bearer JWT → live session → principal.
 
-Runs on every authenticated request, so it is kept to one HMAC check and ONE database round
-trip (session joined with its user, on a transaction-less connection). The token alone is
-never enough: the session row must be live, so logout, revocation, deactivation, deletion or
-a role change take effect on the very next request, on any replica. `last_seen_at` is
-written at most once a minute.
+Runs on every authenticated request, so it is kept to one HMAC check (cached per token) and at
+most ONE database round trip (session joined with its user, on a transaction-less
+connection) — none while the session is in the `AuthCache`. The token alone is never enough:
+the session row must be live, so logout, revocation, deactivation, deletion or a role change
+take effect on the very next request on this replica, and within milliseconds on every other
+(see `auth_cache`). `last_seen_at` is written at most once a minute.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import UUID
 
 from boundary.kernel.clock import Clock
 from boundary.observability.logging import Logger
@@ -19,6 +21,7 @@ from boundary.user.core.audit import ActorRef, actor_of
 from boundary.user.core.model import Session, User
 from boundary.user.core.permissions import Actor
 from boundary.user.ports import ReadersFactory, UnitOfWorkFactory
+from boundary.user.shell.auth_cache import AuthCache
 from boundary.user.shell.crypto_ports import TokenCodec
 from boundary.user.shell.errors import Unauthenticated
 
@@ -48,12 +51,14 @@ class Authenticator:
         units: UnitOfWorkFactory,
         clock: Clock,
         logger: Logger,
+        cache: AuthCache | None = None,
     ) -> None:
         self._codec = codec
         self._readers = readers
         self._units = units
         self._clock = clock
         self._log = logger
+        self._cache = cache or AuthCache(ttl=0, max_entries=1)  # never enabled: a pass-through
 
     async def authenticate(self, bearer: str) -> Principal:
         """The principal for an access token, or `Unauthenticated` (401) saying why in logs."""
@@ -64,8 +69,7 @@ class Authenticator:
         checked = tokens.check_claims(claims, now)
         if isinstance(checked, session_rules.Invalid):
             raise self._refuse(checked.reason)
-        async with self._readers() as read:
-            found = await read.sessions.with_user(checked.session_id)
+        found = await self._session_with_user(checked.session_id)
         session, user = found if found is not None else (None, None)
         result = session_rules.check_session_for_user(
             session, user, now=now, token_role=checked.role
@@ -78,6 +82,17 @@ class Authenticator:
         if session_rules.should_touch(result, now):
             result = await self._touch(result, now)
         return Principal(user=user, session=result)
+
+    async def _session_with_user(self, session_id: UUID) -> tuple[Session, User] | None:
+        cached = self._cache.session(session_id)
+        if cached is not None:
+            return cached
+        generation = self._cache.generation
+        async with self._readers() as read:
+            found = await read.sessions.with_user(session_id)
+        if found is not None:
+            self._cache.put_session(*found, generation)
+        return found
 
     async def _touch(self, session: Session, now: object) -> Session:
         touched = session_rules.touch(session, self._clock.now())

@@ -9,6 +9,7 @@ from boundary.kernel.clock import Clock, Ids
 from boundary.observability.logging import Logger
 from boundary.observability.metrics.ports import Metrics
 from boundary.user.ports import FailureLimit, ReadersFactory, UnitOfWorkFactory
+from boundary.user.shell.auth_cache import AuthCache
 from boundary.user.shell.crypto_ports import PasswordHasherPort, SecretCodes, TokenCodec
 
 
@@ -44,3 +45,5 @@ class UserDeps:
     """Failed logins per client IP; None while rate limiting is disabled."""
     on_login_failure: Callable[[], None] | None = None
     """Told of every failed or blocked login: the suspicious-authentication alarm."""
+    cache: AuthCache | None = None
+    """Sessions and users kept in memory while a change channel is live (PostgreSQL)."""

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from importlib import resources
 from typing import Any
+from uuid import UUID
 
 from fastapi import APIRouter
 
 from boundary.config.model import Settings
+from boundary.db.shell.change_feed import PgChangeFeed
 from boundary.db.shell.engine import Database
 from boundary.observability.logging import get_logger
 from boundary.observability.metrics.ports import Metrics
 from boundary.ratelimit.shell import RateLimiting
 from boundary.user.core.validation import COMMON_PASSWORDS_RESOURCE, load_common_passwords
+from boundary.user.shell.auth_cache import AuthCache
 from boundary.user.shell.auth_service import AuthService
 from boundary.user.shell.authn import Authenticator
 from boundary.user.shell.crypto import Argon2Passwords, JwtTokens, PyotpCodes
@@ -34,6 +38,8 @@ class UserModule:
     authenticator: Authenticator
     auth: AuthService
     users: UserService
+    change_feed: PgChangeFeed | None = None
+    """Keeps `deps.cache` on while PostgreSQL's change channel is live; None: no cache."""
 
     @property
     def clock(self) -> Any:
@@ -52,8 +58,12 @@ class UserModule:
         warm_up = getattr(self.deps.passwords, "warm_up", None)
         if warm_up is not None:
             await warm_up()
+        if self.change_feed is not None:
+            self.change_feed.start()
 
     async def close(self) -> None:
+        if self.change_feed is not None:
+            await self.change_feed.close()
         close = getattr(self.deps.passwords, "close", None)
         if close is not None:
             close()
@@ -74,8 +84,9 @@ def build_user_module(
     **overrides: Any,
 ) -> UserModule:
     security = settings.security
+    cache = AuthCache(ttl=settings.cache.ttl, max_entries=settings.cache.max_entries)
     deps = UserDeps(
-        units=sql_unit_of_work_factory(database),
+        units=sql_unit_of_work_factory(database, on_commit=cache.invalidate_users),
         readers=sql_readers_factory(database),
         passwords=overrides.get("passwords")
         or Argon2Passwords(
@@ -101,6 +112,7 @@ def build_user_module(
         mfa_failures=rate_limit.mfa_failure_limit,
         login_failures=rate_limit.login_failure_limit,
         on_login_failure=on_login_failure,
+        cache=cache,
     )
     authenticator = Authenticator(
         codec=deps.tokens,
@@ -108,10 +120,39 @@ def build_user_module(
         units=deps.units,
         clock=deps.clock,
         logger=get_logger("boundary.user.authn"),
+        cache=cache,
     )
     return UserModule(
-        deps=deps, authenticator=authenticator, auth=AuthService(deps), users=UserService(deps)
+        deps=deps,
+        authenticator=authenticator,
+        auth=AuthService(deps),
+        users=UserService(deps),
+        change_feed=_change_feed(settings, database, cache),
     )
+
+
+def _change_feed(settings: Settings, database: Database, cache: AuthCache) -> PgChangeFeed | None:
+    """The channel that keeps the cache honest: PostgreSQL only (LISTEN/NOTIFY)."""
+    if not settings.cache.enabled or database.dialect != "postgresql":
+        return None
+    return PgChangeFeed(
+        database.url,
+        logger=get_logger("boundary.cache"),
+        on_message=partial(_on_change, cache),
+        on_state=cache.set_enabled,
+    )
+
+
+def _on_change(cache: AuthCache, payload: str) -> None:
+    """`u:<user id>` forgets that user and their sessions; anything else forgets all."""
+    kind, _, value = payload.partition(":")
+    if kind == "u":
+        try:
+            cache.invalidate_users((UUID(value),))
+            return
+        except ValueError:
+            pass
+    cache.clear()
 
 
 def _common_passwords() -> frozenset[str]:

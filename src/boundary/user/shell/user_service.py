@@ -207,8 +207,15 @@ class UserService:
     @operation("user.get", _OPERATIONS, read=True)
     async def get(self, user_id: UUID) -> User:
         """The live user; `NotFound` (404) when missing or soft-deleted."""
+        cache = self._deps.cache
+        if cache is not None and (cached := cache.user(user_id)) is not None:
+            return _live(cached)
+        generation = cache.generation if cache is not None else 0
         async with self._deps.readers() as read:
-            return _live(await read.users.get(user_id))
+            user = await read.users.get(user_id)
+        if user is not None and cache is not None:
+            cache.put_user(user, generation)
+        return _live(user)
 
     @operation("user.sessions", _OPERATIONS, read=True)
     async def sessions(self, user_id: UUID, window: Window) -> Page[Session]:

@@ -51,10 +51,12 @@ def session_from_row(row: Row[Any] | tuple[Any, ...]) -> Session:
 
 
 class SqlSessions:
-    """Sessions in the `user_sessions` table."""
+    """Sessions in the `user_sessions` table; the ids of users whose sessions it changes go
+    into `changed` (see `SqlUsers`)."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, changed: set[UUID] | None = None) -> None:
         self._conn = conn
+        self._changed = set() if changed is None else changed
 
     async def add(self, session: Session) -> None:
         await self._conn.execute(_INSERT, {key: getattr(session, key) for key in SESSION_COLUMNS})
@@ -74,6 +76,7 @@ class SqlSessions:
         return session_from_row(row[:_WIDTH]), user_from_row(row[_WIDTH:])
 
     async def save(self, session: Session) -> None:
+        self._changed.add(session.user_id)
         await self._conn.execute(
             _UPDATE,
             {
@@ -87,6 +90,7 @@ class SqlSessions:
     async def revoke_for_user(
         self, user_id: UUID, now: datetime, *, keep: UUID | None = None
     ) -> int:
+        self._changed.add(user_id)
         if keep is None:
             result = await self._conn.execute(_REVOKE, {"owner": user_id, "now": now})
         else:

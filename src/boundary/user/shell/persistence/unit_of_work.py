@@ -15,10 +15,11 @@ that is "database is locked" after the busy timeout, or a deadlock on `:memory:`
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Set
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import TracebackType
 from typing import Self
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction
 
@@ -38,6 +39,9 @@ from boundary.user.shell.persistence.backup_codes import SqlBackupCodes
 from boundary.user.shell.persistence.sessions import SqlSessions
 from boundary.user.shell.persistence.users import SqlUsers
 
+ChangedUsers = Callable[[Set[UUID]], None]
+"""Told, right after a commit, which users (or whose sessions) the unit changed."""
+
 
 class _Repositories:
     """The four user repositories, all on one connection."""
@@ -47,9 +51,9 @@ class _Repositories:
     audit: AuditLog
     backup_codes: BackupCodes
 
-    def _bind(self, conn: AsyncConnection) -> None:
-        self.users = SqlUsers(conn)
-        self.sessions = SqlSessions(conn)
+    def _bind(self, conn: AsyncConnection, changed: set[UUID] | None = None) -> None:
+        self.users = SqlUsers(conn, changed)
+        self.sessions = SqlSessions(conn, changed)
         self.audit = SqlAuditLog(conn)
         self.backup_codes = SqlBackupCodes(conn)
 
@@ -57,8 +61,10 @@ class _Repositories:
 class SqlUnitOfWork(_Repositories):
     """`async with SqlUnitOfWork(database) as uow: …; await uow.commit()`."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, on_commit: ChangedUsers | None = None) -> None:
         self._database = database
+        self._on_commit = on_commit
+        self._changed: set[UUID] = set()
         self._scope: AbstractAsyncContextManager[AsyncTransaction] | None = None
         self._transaction: AsyncTransaction | None = None
 
@@ -66,13 +72,16 @@ class SqlUnitOfWork(_Repositories):
         scope = _transaction(self._database)
         self._transaction = await scope.__aenter__()
         self._scope = scope
-        self._bind(self._transaction.connection)
+        self._bind(self._transaction.connection, self._changed)
         return self
 
     async def commit(self) -> None:
         if self._transaction is None:
             raise RuntimeError("commit() outside `async with` of the unit of work")
         await self._transaction.commit()
+        if self._changed and self._on_commit is not None:
+            self._on_commit(frozenset(self._changed))
+        self._changed.clear()
 
     async def __aexit__(
         self,
@@ -98,11 +107,14 @@ async def _transaction(database: Database) -> AsyncIterator[AsyncTransaction]:
                 await transaction.rollback()
 
 
-def sql_unit_of_work_factory(database: Database) -> UnitOfWorkFactory:
-    """What services call for each use case: a new `SqlUnitOfWork` on `database`."""
+def sql_unit_of_work_factory(
+    database: Database, on_commit: ChangedUsers | None = None
+) -> UnitOfWorkFactory:
+    """What services call for each use case: a new `SqlUnitOfWork` on `database`;
+    `on_commit` hears which users each committed unit changed."""
 
     def unit_of_work() -> AbstractAsyncContextManager[UnitOfWork]:
-        return SqlUnitOfWork(database)
+        return SqlUnitOfWork(database, on_commit)
 
     return unit_of_work
 

@@ -83,10 +83,12 @@ def is_email_conflict(error: IntegrityError) -> bool:
 
 
 class SqlUsers:
-    """Users in the `users` table."""
+    """Users in the `users` table; the ids of users it changes go into `changed` (the unit
+    of work tells the cache of sessions and users after its commit)."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, changed: set[UUID] | None = None) -> None:
         self._conn = conn
+        self._changed = set() if changed is None else changed
         self._by_email = _BY_COLLATED_EMAIL if conn.dialect.name == "mysql" else _BY_FOLDED_EMAIL
 
     async def add(self, user: User) -> None:
@@ -114,9 +116,11 @@ class SqlUsers:
     async def save(self, user: User) -> None:
         """Update inside a savepoint, like `add`: a changed email may be taken."""
         values: dict[str, Any] = {key: getattr(user, key) for key in _MUTABLE_COLUMNS}
+        self._changed.add(user.id)
         await self._write(_UPDATE, {**values, "target_id": user.id}, user.email)
 
     async def claim_totp_step(self, user_id: UUID, step: int) -> bool:
+        self._changed.add(user_id)
         result = await self._conn.execute(_CLAIM_STEP, {"user_id": user_id, "step": step})
         return bool(result.rowcount == 1)
 

@@ -125,8 +125,8 @@ class PgChangeFeed:
                     self._log.info("Change feed live", channel=CHANNEL)
                 await asyncio.sleep(self._interval)
         finally:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(conn.close(), self._timeout)
+            # No graceful close: nothing is in flight on a LISTEN connection, and an await here
+            # could hold up a cancelled task (shutdown, or a test's event loop closing).
             conn.terminate()
 
     async def _beat(self, conn: Any) -> None:

@@ -5,6 +5,11 @@ lifespan start-up and closes the socket the moment a signal arrives, so a readin
 flipped during start-up or shutdown would never be served. Here the socket is bound first,
 the server accepts at once, and closing, draining and stopping are separate steps the
 process runner calls in the order §7 prescribes.
+
+uvicorn's proxy-header handling is off: by default it trusts `X-Forwarded-For` and
+`X-Forwarded-Proto` from loopback peers (or whatever `FORWARDED_ALLOW_IPS` says) and rewrites
+the peer address before our middleware sees it — `http.trusted_proxies` alone decides whose
+`X-Forwarded-For` counts (§5), on both listeners.
 """
 
 from __future__ import annotations
@@ -45,6 +50,9 @@ class ListenerServer:
             http="httptools",
             loop="none",
             server_header=False,
+            proxy_headers=False,
+            forwarded_allow_ips=[],
+            workers=1,  # else uvicorn reads WEB_CONCURRENCY (and fails on a non-number)
             timeout_keep_alive=int(keep_alive),
         )
         config.load()

@@ -489,6 +489,8 @@ def test_secret_and_duration_keys_match_the_brief() -> None:
         "error_reporting.dsn",
     }
     assert duration_keys == {
+        "http.request_read_timeout",
+        "http.keep_alive_timeout",
         "ops.graceful_shutdown_wait_duration",
         "ops.shutdown_timeout",
         "ops.termination_grace_period",

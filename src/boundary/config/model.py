@@ -98,6 +98,10 @@ class HttpSettings(_Section):
     port: Port = 3000
     workers: Annotated[int, Field(ge=1)] = 1
     max_body_bytes: Annotated[int, Field(gt=0)] = 1_048_576
+    # Slow or oversized requests (the listener answers 408 / 431 and closes the connection).
+    request_read_timeout: Annotated[Duration, Field(gt=0)] = 10.0
+    max_header_bytes: Annotated[int, Field(ge=1024)] = 16_384
+    keep_alive_timeout: Annotated[Duration, Field(gt=0)] = 5.0
     trusted_proxies: Annotated[
         list[str], BeforeValidator(core.split_list), AfterValidator(_check_networks)
     ] = []

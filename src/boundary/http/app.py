@@ -66,19 +66,23 @@ def wrap_for_listener(
     """Correlation id, access log, security headers and body limit around any ASGI app;
     `probe` marks the ops listener, whose 503s are readiness signals rather than failures.
     The API listener adds request metrics and 5xx error reports (§9, §10)."""
-    http = settings.http
-    headers = SecurityHeaderValues(
-        csp=http.content_security_policy,
-        hsts=http.strict_transport_security,
-        x_xss_protection=http.x_xss_protection,
-        referrer_policy=http.referrer_policy,
-    )
     return wrap_edge(
         app,
-        max_body_bytes=http.max_body_bytes,
-        headers=headers,
+        max_body_bytes=settings.http.max_body_bytes,
+        headers=security_header_values(settings),
         logger=access_logger,
         expected_statuses=frozenset({503}) if probe else frozenset(),
         metrics=metrics,
         reporter=reporter,
+    )
+
+
+def security_header_values(settings: Settings) -> SecurityHeaderValues:
+    """The configured security headers; the listeners' own refusals (408/431) carry them too."""
+    http = settings.http
+    return SecurityHeaderValues(
+        csp=http.content_security_policy,
+        hsts=http.strict_transport_security,
+        x_xss_protection=http.x_xss_protection,
+        referrer_policy=http.referrer_policy,
     )

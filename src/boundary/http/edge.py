@@ -1,15 +1,16 @@
 """HTTP shell: the edge — the middleware every API request passes, in one fixed order.
 
     correlation → access log (+ metrics) → [error report] → security headers
-        → unhandled errors → body limit → app
+        → unhandled errors → read deadline → body limit → app
 
 Outermost first. The correlation id exists before anything can answer, so every response and
 log line carries it; the access log sees the final status of everything inside it, including
 the edge's own 400/413/500, and records request metrics from the same clock and status; error
 reporting (when configured) sits right inside it; security headers and `Cache-Control` land on
 those too; the unhandled-error layer turns an exception escaping the app into a 500 problem (or
-drops it once FastAPI already answered) so nothing reaches the server; the body limit sits
-closest to the app so it can cut off the app's reads.
+drops it once FastAPI already answered) so nothing reaches the server; the read deadline (the
+listener's 408 for a body that arrives too slowly) and the body limit sit closest to the app so
+they can cut off the app's reads.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from boundary.http.middleware.body_limit import BodyLimitMiddleware
 from boundary.http.middleware.correlation import CorrelationIdMiddleware, new_correlation_id
 from boundary.http.middleware.error_report import ErrorReportMiddleware
 from boundary.http.middleware.metrics import RequestMetrics
+from boundary.http.middleware.read_deadline import ReadDeadlineMiddleware
 from boundary.http.middleware.security_headers import (
     SecurityHeadersMiddleware,
     SecurityHeaderValues,
@@ -49,6 +51,7 @@ def wrap_edge(
     `expected_statuses` are 5xx statuses the access log records at info, not error (and that
     are not reported). Without `metrics` / `reporter` those layers are left out entirely."""
     wrapped: ASGIApp = BodyLimitMiddleware(app, max_body_bytes=max_body_bytes)
+    wrapped = ReadDeadlineMiddleware(wrapped)
     wrapped = UnhandledErrorMiddleware(wrapped, logger=logger)
     wrapped = SecurityHeadersMiddleware(wrapped, values=headers)
     if reporter is not None:

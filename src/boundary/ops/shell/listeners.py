@@ -5,6 +5,14 @@ lifespan start-up and closes the socket the moment a signal arrives, so a readin
 flipped during start-up or shutdown would never be served. Here the socket is bound first,
 the server accepts at once, and closing, draining and stopping are separate steps the
 process runner calls in the order §7 prescribes.
+
+uvicorn's defaults that would override our own settings are switched off here, for both
+listeners: its proxy-header handling (on by default, trusting `X-Forwarded-For` and
+`X-Forwarded-Proto` from loopback peers or whatever `FORWARDED_ALLOW_IPS` says) would rewrite
+the peer address before our middleware sees it — `http.trusted_proxies` alone decides whose
+`X-Forwarded-For` counts (§5). WebSockets are off (no route uses them; an upgrade would bypass the
+edge). Each connection runs `GuardedHttpToolsProtocol`: read deadline, header budget,
+keep-alive idle time.
 """
 
 from __future__ import annotations
@@ -13,9 +21,33 @@ import asyncio
 import contextlib
 import socket
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
 import uvicorn
+
+from boundary.http.app import security_header_values
+from boundary.observability.logging import get_logger
+from boundary.ops.shell.http_protocol import ConnectionLimits, guarded_protocol
+from boundary.ops.shell.refusal import Refusal
+
+if TYPE_CHECKING:
+    from boundary.config.model import Settings
+
+OPS_LIMITS: Final = ConnectionLimits(
+    request_read_timeout=5.0, max_header_bytes=8192, keep_alive_timeout=5.0
+)
+"""The ops listener's bounds. Fixed rather than the API's settings: its clients are probes and
+scrapers sending small requests at once, and loosening the API (long uploads, big cookies)
+should not loosen the port that decides whether this instance gets traffic."""
+
+
+def api_limits(settings: Settings) -> ConnectionLimits:
+    http = settings.http
+    return ConnectionLimits(
+        request_read_timeout=http.request_read_timeout,
+        max_header_bytes=http.max_header_bytes,
+        keep_alive_timeout=http.keep_alive_timeout,
+    )
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -36,21 +68,32 @@ def bind_socket(host: str, port: int) -> socket.socket:
 class ListenerServer:
     """One uvicorn server on one pre-bound socket, with explicit stop/drain/close steps."""
 
-    def __init__(self, app: Any, *, keep_alive: float = 5.0) -> None:
+    def __init__(self, app: Any, limits: ConnectionLimits, refusal: Refusal) -> None:
         config = uvicorn.Config(
             app,
             lifespan="off",
             log_config=None,
             access_log=False,
-            http="httptools",
+            http=guarded_protocol(limits, refusal),
+            ws="none",
             loop="none",
             server_header=False,
-            timeout_keep_alive=int(keep_alive),
+            proxy_headers=False,
+            forwarded_allow_ips=[],
+            workers=1,  # else uvicorn reads WEB_CONCURRENCY (and fails on a non-number)
         )
         config.load()
         self._server = uvicorn.Server(config)
         self._server.lifespan = config.lifespan_class(config)
         self._ticker: asyncio.Task[None] | None = None
+
+    @classmethod
+    def for_api(cls, app: Any, settings: Settings) -> ListenerServer:
+        return cls(app, api_limits(settings), _refusal("api", settings))
+
+    @classmethod
+    def for_ops(cls, app: Any, settings: Settings) -> ListenerServer:
+        return cls(app, OPS_LIMITS, _refusal("ops", settings))
 
     async def start(self, sock: socket.socket) -> None:
         """Accept connections on `sock` from now on."""
@@ -91,3 +134,12 @@ class ListenerServer:
         self._server.should_exit = True
         if self._ticker is not None:
             await self._ticker
+
+
+def _refusal(listener: str, settings: Settings) -> Refusal:
+    return Refusal(
+        listener=listener,
+        security_headers=security_header_values(settings),
+        trusted_proxies=settings.http.trusted_proxies,
+        logger=get_logger("boundary.http.listener"),
+    )

@@ -11,17 +11,16 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from typing import Any
 
 from boundary.observability.logging import Logger
 from boundary.ops.shell.listeners import ListenerServer
 
 
 class OpsThread:
-    """Runs a `ListenerServer` for the ops app on a dedicated thread and loop."""
+    """Runs the ops app's `ListenerServer` on a dedicated thread and loop."""
 
-    def __init__(self, app: Any, sock: socket.socket, logger: Logger) -> None:
-        self._app = app
+    def __init__(self, server: ListenerServer, sock: socket.socket, logger: Logger) -> None:
+        self._server = server
         self._sock = sock
         self._log = logger
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -61,7 +60,7 @@ class OpsThread:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        server = ListenerServer(self._app, keep_alive=5.0)
+        server = self._server
         await server.start(self._sock)
         self._started.set()
         await self._stop.wait()

@@ -66,7 +66,7 @@ class WorkerRunner:
     async def run(self) -> int:
         self._install_signal_handlers()
         ops = self._start_ops()
-        api = ListenerServer(self._system.api_app())
+        api = ListenerServer.for_api(self._system.api_app(), self._system.settings)
         await api.start(self._sockets.api)
         self._log.info(
             "Listening",
@@ -85,7 +85,8 @@ class WorkerRunner:
     def _start_ops(self) -> OpsThread | None:
         if self._sockets.ops is None:
             return None
-        ops = OpsThread(self._system.ops_app(), self._sockets.ops, self._log)
+        server = ListenerServer.for_ops(self._system.ops_app(), self._system.settings)
+        ops = OpsThread(server, self._sockets.ops, self._log)
         ops.start()
         return ops
 

@@ -164,8 +164,9 @@ async def seed(url: str, count: int, env: Mapping[str, str]) -> None:
 
 async def fill(conn: asyncpg.Connection, count: int, password_hash: str) -> None:
     started = time.monotonic()
-    # CASCADE also empties sessions, backup codes and whatever else references users.
-    await conn.execute("TRUNCATE users, audit_events CASCADE")
+    # CASCADE also empties sessions, backup codes and whatever else references users; a
+    # trigger empties user_list_stats; RESTART IDENTITY numbers the listing from 1 again.
+    await conn.execute("TRUNCATE users, audit_events RESTART IDENTITY CASCADE")
     await conn.execute(INSERT_ADMIN, ADMIN_EMAIL, password_hash)
     for first in range(1, count + 1, BATCH):
         last = min(count, first + BATCH - 1)
@@ -196,6 +197,23 @@ async def sample(url: str, size: int) -> tuple[list[str], list[str]]:
     finally:
         await conn.close()
     return [r["id"] for r in rows], [r["email"] for r in rows]
+
+
+async def selective_q(url: str, number: int = 1234) -> str:
+    """A search term matching a handful of users at any scale >= `number`: seeded user
+    `number`'s last name and number (`garcia1234` also matches `garcia12340`… and
+    `garcia123400`…, when those drew the same last name), picked as INSERT_USERS picks it."""
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        last = await conn.fetchval(
+            "SELECT ($1::text[])[1 + (hashtext('l' || $2::int)::bigint + 2147483648)"
+            " % cardinality($1::text[])]",
+            LAST_NAMES,
+            number,
+        )
+    finally:
+        await conn.close()
+    return f"{str(last).lower()}{number}"
 
 
 async def admin_id(url: str) -> str:

@@ -27,10 +27,13 @@ which the row mappers and the sessions join read in order, and the entity has no
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
 from typing import Any, Final, TypeVar
 
 from sqlalchemy import (
     BigInteger,
+    BindParameter,
     Boolean,
     Column,
     ColumnElement,
@@ -41,6 +44,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     cast,
     func,
     literal_column,
@@ -92,22 +96,69 @@ async def search(
 ) -> Page[T]:
     """Live users matching `where` in list_seq order: `limit` of them after `offset`, and
     how many match in all."""
-    offset = min(offset, MAX_OFFSET)
+    statements = _statements(where.role is not None, where.active is not None, bool(where.q))
+    values: dict[str, Any] = {
+        "role": where.role,
+        "active": where.active,
+        "page_limit": max(limit, 0),
+        "page_offset": min(offset, MAX_OFFSET),
+    }
     if where.q:
-        return await _search_text(conn, where, to_entity, limit=limit, offset=offset)
+        values["pattern"] = contains_pattern(where.q.lower())
+        return await _with_total(conn, statements.text_page, statements.count, values, to_entity)
     if offset == 0:
-        return await _first_page(conn, where, to_entity, limit=limit)
-    return await _deep_page(conn, where, to_entity, limit=limit, offset=offset)
+        return await _with_total(conn, statements.first_page, statements.count, values, to_entity)
+    return await _deep_page(conn, statements, values, to_entity)
 
 
-def _user_conditions(where: UserFilter) -> list[ColumnElement[bool]]:
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    """The listing's statements for one shape of filter, values left as bind parameters
+    (`role`, `active`, `pattern`, `page_limit`, `page_offset`, `start`): built and compiled
+    once, not per request — building them cost more than running them."""
+
+    first_page: Select[Any]
+    text_page: Select[Any]
+    count: Select[Any]
+    bucket_of: Select[tuple[int, int, int]]
+    deep_page: Select[Any]
+
+
+@cache
+def _statements(role: bool, active: bool, text: bool) -> _Statements:
+    user_conditions = _user_conditions(role=role, active=active, text=text)
+    page_limit = bindparam("page_limit", type_=Integer)
+    page_offset = bindparam("page_offset", type_=BigInteger)
+    total = _total(role=role, active=active)
+    matches = select(list_seq.label("seq")).select_from(users).where(*user_conditions)
+    return _Statements(
+        first_page=(
+            select(*users.c, total.scalar_subquery().label("total"))
+            .where(*user_conditions)
+            .order_by(list_seq)
+            .limit(page_limit)
+        ),
+        text_page=_text_page(matches, page_limit, page_offset),
+        count=select(func.count()).select_from(matches.subquery()) if text else total,
+        bucket_of=_bucket_of(role=role, active=active, offset=page_offset),
+        deep_page=(
+            select(*users.c)
+            .where(*user_conditions, list_seq >= bindparam("start", type_=BigInteger))
+            .order_by(list_seq)
+            .limit(page_limit)
+            .offset(page_offset)
+        ),
+    )
+
+
+def _user_conditions(*, role: bool, active: bool, text: bool) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [users.c.deleted_at.is_(None)]
-    if where.role is not None:
-        conditions.append(users.c.role == where.role)
-    if where.active is not None:
-        conditions.append(users.c.active == where.active)
-    if where.q:
-        pattern = contains_pattern(where.q.lower())
+    if role:
+        conditions.append(users.c.role == bindparam("role"))
+    if active:
+        conditions.append(users.c.active == bindparam("active"))
+    if text:
+        pattern = bindparam("pattern", type_=String)
         conditions.append(
             or_(
                 func.lower(users.c.email).like(pattern, escape=LIKE_ESCAPE),
@@ -117,56 +168,36 @@ def _user_conditions(where: UserFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _stats_conditions(where: UserFilter, span: int) -> list[ColumnElement[bool]]:
+def _stats_conditions(*, span: int, role: bool, active: bool) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [_stats.span == span]
-    if where.role is not None:
-        conditions.append(_stats.role == where.role)
-    if where.active is not None:
-        conditions.append(_stats.active == where.active)
+    if role:
+        conditions.append(_stats.role == bindparam("role"))
+    if active:
+        conditions.append(_stats.active == bindparam("active"))
     return conditions
 
 
-def _total(where: UserFilter) -> Select[tuple[Any]]:
+def _total(*, role: bool, active: bool) -> Select[tuple[int]]:
     """SUM of the live users the filter selects (over the coarse rows), 0 when none."""
     summed = func.coalesce(func.sum(_stats.live_users), 0)
-    return select(summed).where(*_stats_conditions(where, GROUP))
+    return select(summed).where(*_stats_conditions(span=GROUP, role=role, active=active))
 
 
-def _live_per_bucket(where: UserFilter, span: int) -> Select[tuple[int, int]]:
+def _live_per_bucket(*, span: int, role: bool, active: bool) -> Select[tuple[int, int]]:
     """(bucket, live users matching) at one span; an int sum keeps the running sums cheap."""
     live = cast(func.sum(_stats.live_users), Integer).label("live")
-    return (
-        select(_stats.bucket, live).where(*_stats_conditions(where, span)).group_by(_stats.bucket)
-    )
+    conditions = _stats_conditions(span=span, role=role, active=active)
+    return select(_stats.bucket, live).where(*conditions).group_by(_stats.bucket)
 
 
-async def _first_page(
-    conn: AsyncConnection, where: UserFilter, to_entity: ToEntity[T], *, limit: int
-) -> Page[T]:
-    """Offset 0 in one statement; no row means no live user matches, so the total is 0."""
-    total = _total(where).scalar_subquery().label("total")
-    page = (
-        select(*users.c, total)
-        .where(*_user_conditions(where))
-        .order_by(list_seq)
-        .limit(max(limit, 0))
-    )
-    rows = (await conn.execute(page)).all()
-    if not rows:
-        return Page(items=(), total=0 if limit > 0 else await _count_total(conn, where))
-    return Page(items=tuple(to_entity(row[:-1]) for row in rows), total=int(rows[0][-1]))
-
-
-async def _count_total(conn: AsyncConnection, where: UserFilter) -> int:
-    return int(await conn.scalar(_total(where)) or 0)
-
-
-def _bucket_of(where: UserFilter, offset: int) -> Select[tuple[int, int, int]]:
+def _bucket_of(
+    *, role: bool, active: bool, offset: BindParameter[int]
+) -> Select[tuple[int, int, int]]:
     """(bucket, matching users before it, total) for the bucket holding match number
     `offset` (0-based); no row when there are not that many.
 
     Two running sums: over the coarse rows to the group, then over that group's buckets."""
-    groups = _live_per_bucket(where, GROUP).subquery("per_group")
+    groups = _live_per_bucket(span=GROUP, role=role, active=active).subquery("per_group")
     group_running = select(
         groups.c.bucket,
         groups.c.live,
@@ -186,7 +217,7 @@ def _bucket_of(where: UserFilter, offset: int) -> Select[tuple[int, int, int]]:
     )
     first, after = group.c.bucket * (GROUP // BUCKET), (group.c.bucket + 1) * (GROUP // BUCKET)
     buckets = (
-        _live_per_bucket(where, BUCKET)
+        _live_per_bucket(span=BUCKET, role=role, active=active)
         .join_from(user_list_stats, group, and_(_stats.bucket >= first, _stats.bucket < after))
         .subquery("buckets")
     )
@@ -205,57 +236,50 @@ def _bucket_of(where: UserFilter, offset: int) -> Select[tuple[int, int, int]]:
     )
 
 
-async def _deep_page(
-    conn: AsyncConnection,
-    where: UserFilter,
-    to_entity: ToEntity[T],
-    *,
-    limit: int,
-    offset: int,
-) -> Page[T]:
-    found = (await conn.execute(_bucket_of(where, offset))).first()
-    if found is None:  # past the end
-        return Page(items=(), total=await _count_total(conn, where))
-    bucket, before, total = (int(value) for value in found)
-    if limit <= 0:
-        return Page(items=(), total=total)
-    page = (
-        select(*users.c)
-        .where(*_user_conditions(where), list_seq >= bucket * BUCKET)
-        .order_by(list_seq)
-        .limit(limit)
-        .offset(offset - before)
-    )
-    rows = await conn.execute(page)
-    return Page(items=tuple(to_entity(row) for row in rows), total=total)
-
-
-async def _search_text(
-    conn: AsyncConnection,
-    where: UserFilter,
-    to_entity: ToEntity[T],
-    *,
-    limit: int,
-    offset: int,
-) -> Page[T]:
-    """One statement: the matches' list_seq values (a CTE — on PostgreSQL one scan of the
-    trigram indexes), counted for the total and sorted for the page's numbers, then the
-    page's rows by list_seq. No row means the page is past the end (or nothing matches)."""
-    matches = select(list_seq.label("seq")).select_from(users).where(*_user_conditions(where))
+def _text_page(
+    matches: Select[Any], page_limit: BindParameter[int], page_offset: BindParameter[int]
+) -> Select[Any]:
+    """One statement for a q search: the matches' list_seq values (a CTE — on PostgreSQL
+    one scan of the trigram indexes), counted for the total and sorted for the page's
+    numbers, then the page's rows by list_seq."""
     found = matches.cte("matches")
     chosen = (
-        select(found.c.seq).order_by(found.c.seq).limit(max(limit, 0)).offset(offset)
+        select(found.c.seq).order_by(found.c.seq).limit(page_limit).offset(page_offset)
     ).subquery("chosen")
     total = select(func.count()).select_from(found).scalar_subquery().label("total")
-    page = (
+    return (
         select(*users.c, total)
         .join_from(users, chosen, list_seq == chosen.c.seq)
         .order_by(list_seq)
     )
-    rows = (await conn.execute(page)).all()
+
+
+async def _with_total(
+    conn: AsyncConnection,
+    page: Select[Any],
+    count: Select[Any],
+    values: dict[str, Any],
+    to_entity: ToEntity[T],
+) -> Page[T]:
+    """A page whose rows carry the total in their last column. No row: the first page of
+    nothing (total 0) or a page past the end, whose total `count` gives."""
+    rows = (await conn.execute(page, values)).all()
     if rows:
         return Page(items=tuple(to_entity(row[:-1]) for row in rows), total=int(rows[0][-1]))
-    if offset == 0 and limit > 0:
+    if values["page_offset"] == 0 and values["page_limit"] > 0:
         return Page(items=(), total=0)
-    counted = select(func.count()).select_from(matches.subquery())
-    return Page(items=(), total=int(await conn.scalar(counted) or 0))
+    return Page(items=(), total=int(await conn.scalar(count, values) or 0))
+
+
+async def _deep_page(
+    conn: AsyncConnection, statements: _Statements, values: dict[str, Any], to_entity: ToEntity[T]
+) -> Page[T]:
+    found = (await conn.execute(statements.bucket_of, values)).first()
+    if found is None:  # past the end
+        return Page(items=(), total=int(await conn.scalar(statements.count, values) or 0))
+    bucket, before, total = (int(value) for value in found)
+    if values["page_limit"] == 0:
+        return Page(items=(), total=total)
+    within = {**values, "start": bucket * BUCKET, "page_offset": values["page_offset"] - before}
+    rows = await conn.execute(statements.deep_page, within)
+    return Page(items=tuple(to_entity(row) for row in rows), total=total)

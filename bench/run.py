@@ -22,7 +22,7 @@ and .txt.
 
 Other knobs: --rate-limit off|memory|redis, --metrics none|prometheus|statsd|both,
 --workers 1 2 (one table each), --only ROW… (live ops-health me user users users-q
-users-deep login), --scenario health (the two health rows).
+users-q-broad users-deep login), --scenario health (the two health rows).
 """
 
 from __future__ import annotations
@@ -74,7 +74,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--login-connections", type=int, default=10)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=30, help="wrk's per-request timeout")
-    parser.add_argument("--q", default="garcia", help="the users-q row's search text")
+    parser.add_argument(
+        "--q", default="garcia", help="the users-q-broad row's search text (~1%% of users)"
+    )
+    parser.add_argument(
+        "--q-selective",
+        help="the users-q row's search text (default: seeded user 1234's last name and "
+        "number, which match a handful of users at every scale)",
+    )
     parser.add_argument(
         "--deep", type=float, default=0.9, help="the users-deep row's offset, a share of the rows"
     )
@@ -98,7 +105,14 @@ async def prepare(url: str, scale: int, sample: int, env: dict[str, str]) -> mea
     await seed.seed(url, scale, env)
     await seed.forget_activity(url)
     ids, emails = await seed.sample(url, sample)
-    return measure.Dataset(url, scale, tuple(ids), tuple(emails), await seed.admin_id(url))
+    return measure.Dataset(
+        url,
+        scale,
+        tuple(ids),
+        tuple(emails),
+        await seed.admin_id(url),
+        await seed.selective_q(url),
+    )
 
 
 def meta(args: argparse.Namespace, data: measure.Dataset, workers: int, wrk: str) -> dict[str, Any]:

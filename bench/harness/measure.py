@@ -27,6 +27,7 @@ class Dataset:
     user_ids: tuple[str, ...]
     emails: tuple[str, ...]
     admin_id: str
+    selective_q: str
 
 
 def requests_for(
@@ -61,6 +62,8 @@ def requests_for(
         )
     path = "/api/v1/users?limit=20"
     if row.key == "users-q":
+        path += f"&q={args.q_selective or data.selective_q}"
+    elif row.key == "users-q-broad":
         path += f"&q={args.q}"
     elif row.key == "users-deep":
         path += f"&offset={int(data.scale * args.deep)}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -18,20 +18,29 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from boundary.db.shell.engine import Database
 from boundary.migrations.shell import MigrationRunner
 from boundary.observability.logging import get_logger
 from boundary.observability.metrics.noop import NoopMetrics
-from boundary.user.core.model import AuditEvent, AuditFilter, Session, User, UserFilter
-from boundary.user.ports import EmailTaken, ReadersFactory, UnitOfWork, UnitOfWorkFactory
+from boundary.user.core.model import AuditEvent, AuditFilter, Role, Session, User, UserFilter
+from boundary.user.ports import (
+    EmailTaken,
+    Readers,
+    ReadersFactory,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 from boundary.user.shell.persistence import (
+    SqlUsers,
     schema,
     sql_readers_factory,
     sql_unit_of_work_factory,
 )
+from boundary.user.shell.persistence.users import USER_COLUMNS
 from tests.conftest import FreshDatabase
 from tests.fakes.user_repositories import FakeUserStore
 from tests.support.databases import DIALECTS
@@ -320,12 +329,41 @@ async def test_naive_timestamps_are_refused(backend: Backend) -> None:
 
 
 # --- Users.search ------------------------------------------------------------------------------
+# Users are listed in the order they were added (users.list_seq: registration order, oldest
+# first); totals and deep offsets come from user_list_stats, which triggers keep per bucket of
+# 1,024 list_seq values — hence the tests across bucket boundaries and through plain SQL.
+
+ROLES: tuple[Role, ...] = ("admin", "user", "viewer")
+FILTERS = tuple(
+    UserFilter(role=role, active=active)
+    for role in (None, *ROLES)
+    for active in (None, True, False)
+)
 
 
-async def test_search_pages_live_users_oldest_first_with_total(backend: Backend) -> None:
-    people = [make_user(created_at=NOW + timedelta(seconds=i)) for i in range(5)]
+def listed(added: Sequence[User], where: UserFilter) -> list[UUID]:
+    """What the listing must show: the live users matching `where`, in the order added."""
+    return [
+        u.id
+        for u in added
+        if u.deleted_at is None
+        and (where.role is None or u.role == where.role)
+        and (where.active is None or u.active == where.active)
+    ]
+
+
+async def search_ids(
+    uow: UnitOfWork | Readers, where: UserFilter, *, limit: int, offset: int
+) -> tuple[list[UUID], int]:
+    page = await uow.users.search(where, limit=limit, offset=offset)
+    return [u.id for u in page.items], page.total
+
+
+async def test_search_pages_live_users_in_the_order_added_with_total(backend: Backend) -> None:
+    """Neither created_at nor id decides the order: the users were added newest first."""
+    people = [make_user(created_at=NOW - timedelta(seconds=i)) for i in range(5)]
     deleted = make_user(created_at=NOW - timedelta(seconds=1), deleted_at=NOW)
-    await add_users(backend, people[3], deleted, people[0], people[4], people[1], people[2])
+    await add_users(backend, people[0], people[1], deleted, *people[2:])
     pages = []
     async with backend.unit_of_work() as uow:
         for offset in (0, 2, 4):
@@ -334,20 +372,33 @@ async def test_search_pages_live_users_oldest_first_with_total(backend: Backend)
     assert [user for page in pages for user in page.items] == people
 
 
-async def test_search_breaks_created_at_ties_by_id(backend: Backend) -> None:
-    same_time = [make_user() for _ in range(4)]
+async def test_search_keeps_the_order_added_when_created_at_ties(backend: Backend) -> None:
+    same_time = [make_user() for _ in range(6)]
     await add_users(backend, *same_time)
     async with backend.unit_of_work() as uow:
         page = await uow.users.search(UserFilter(), limit=10, offset=0)
-    assert [u.id for u in page.items] == sorted(u.id for u in same_time)
+    assert [u.id for u in page.items] == [u.id for u in same_time]
 
 
-async def test_search_offset_past_the_end_keeps_the_total(backend: Backend) -> None:
-    await add_users(backend, make_user(), make_user())
+@pytest.mark.parametrize("where", [UserFilter(), UserFilter(role="viewer", active=True)])
+async def test_search_offset_past_the_end_keeps_the_total(
+    backend: Backend, where: UserFilter
+) -> None:
+    await add_users(backend, make_user(role="viewer"), make_user(role="viewer"), make_user())
     async with backend.unit_of_work() as uow:
-        page = await uow.users.search(UserFilter(), limit=10, offset=5)
-    assert page.items == ()
-    assert page.total == 2
+        at_end = await uow.users.search(where, limit=10, offset=2 if where.role else 3)
+        beyond = await uow.users.search(where, limit=10, offset=5)
+    assert (at_end.items, beyond.items) == ((), ())
+    assert (at_end.total, beyond.total) == ((2, 2) if where.role else (3, 3))
+
+
+async def test_search_of_nothing_is_empty_with_total_zero(backend: Backend) -> None:
+    await add_users(backend, make_user(deleted_at=NOW), make_user(role="viewer"))
+    async with backend.unit_of_work() as uow:
+        for where in (UserFilter(role="admin"), UserFilter(active=False), UserFilter(q="zz")):
+            for offset in (0, 1):
+                page = await uow.users.search(where, limit=10, offset=offset)
+                assert (page.items, page.total) == ((), 0)
 
 
 async def test_search_filters_by_role_and_active(backend: Backend) -> None:
@@ -364,6 +415,85 @@ async def test_search_filters_by_role_and_active(backend: Backend) -> None:
     assert (both.items, both.total) == ((inactive,), 1)
 
 
+async def test_search_totals_follow_every_kind_of_change_under_every_filter(
+    backend: Backend,
+) -> None:
+    """Adds (live and already deleted), role and active changes, soft deletes and undeletes:
+    every role/active filter then lists and counts exactly the live users it matches, from
+    the first page and from a later one."""
+    added = [
+        make_user(role=role, active=active, deleted_at=NOW if deleted else None)
+        for _ in range(2)
+        for role in ROLES
+        for active in (True, False)
+        for deleted in (False, True)
+    ]
+    await add_users(backend, *added)
+    later = NOW + timedelta(minutes=1)
+    changes: dict[int, dict[str, Any]] = {
+        0: {"role": "viewer"},  # a live active admin becomes a viewer
+        2: {"active": True},  # a live inactive admin is reactivated
+        4: {"deleted_at": later},  # a live user is soft-deleted
+        5: {"deleted_at": None},  # a deleted user comes back
+        6: {"role": "admin", "active": True},  # role and active at once
+        9: {"role": "admin", "deleted_at": None},  # a deleted viewer comes back as an admin
+        12: {"deleted_at": later},
+        13: {"deleted_at": later + timedelta(seconds=1)},  # deleted again: nothing changes
+    }
+    async with committed(backend) as uow:
+        for index, change in changes.items():
+            added[index] = replace(added[index], updated_at=later, **change)
+            await uow.users.save(added[index])
+    async with backend.readers() as read:
+        for where in FILTERS:
+            expected = listed(added, where)
+            assert await search_ids(read, where, limit=100, offset=0) == (expected, len(expected))
+            assert await search_ids(read, where, limit=2, offset=1) == (
+                expected[1:3],
+                len(expected),
+            )
+
+
+async def test_search_deep_offsets_across_buckets_with_deleted_users_between(
+    backend: Backend,
+) -> None:
+    """2,600 users (three stats buckets on a fresh database), a run of soft-deleted users
+    across the first bucket boundary, more scattered and at the start of the third bucket,
+    some added already deleted: every offset — at, around and past the boundaries, for
+    several filters — gives the same page as counting through the list would."""
+    added = [
+        make_user(
+            role="viewer" if i % 7 == 0 else "user",
+            active=i % 11 != 0,
+            deleted_at=NOW if i % 97 == 0 else None,
+        )
+        for i in range(2600)
+    ]
+    await add_users(backend, *added)
+    gone = {*range(1000, 1100), *range(2047, 2080), *range(5, 2600, 50)}
+    async with committed(backend) as uow:
+        for index in sorted(gone):
+            if added[index].deleted_at is None:
+                added[index] = replace(added[index], deleted_at=NOW, updated_at=NOW)
+                await uow.users.save(added[index])
+    async with backend.readers() as read:
+        for where in (
+            UserFilter(),
+            UserFilter(role="viewer"),
+            UserFilter(active=False),
+            UserFilter(role="user", active=True),
+        ):
+            expected = listed(added, where)
+            total = len(expected)
+            near = (0, 1, 19, 20, 900, 923, 930, 950, 1000, 1800, 1850, 1900, 1960, 2000)
+            ends = (total - 21, total - 20, total - 1, total, total + 1, total + 1000)
+            for offset in sorted({*near, *ends, *range(0, total, 89)} - {-1, -20, -21}):
+                assert await search_ids(read, where, limit=20, offset=offset) == (
+                    expected[offset : offset + 20],
+                    total,
+                ), (where, offset)
+
+
 async def test_search_q_matches_email_or_name_ignoring_case(backend: Backend) -> None:
     by_email = make_user(email="ada.lovelace@example.com", name="A. L.")
     by_name = make_user(name="Countess of LOVELACE", created_at=NOW + timedelta(seconds=1))
@@ -372,6 +502,30 @@ async def test_search_q_matches_email_or_name_ignoring_case(backend: Backend) ->
     async with backend.unit_of_work() as uow:
         page = await uow.users.search(UserFilter(q="LoveLace"), limit=10, offset=0)
     assert (page.items, page.total) == ((by_email, by_name), 2)
+
+
+async def test_search_q_pages_in_the_order_added_under_filters(backend: Backend) -> None:
+    """q with role and active, soft-deleted matches left out, paged from any offset."""
+    added = [
+        make_user(
+            name=f"{'Hopper' if i % 3 else 'Lovelace'} {i}",
+            role="viewer" if i % 2 else "user",
+            active=i % 5 != 0,
+            deleted_at=NOW if i % 8 == 0 else None,
+        )
+        for i in range(60)
+    ]
+    await add_users(backend, *added)
+    async with backend.readers() as read:
+        for where in (UserFilter(q="HOPP"), UserFilter(q="hopper", role="viewer", active=True)):
+            hoppers = [u for u in added if "hopper" in u.name.lower()]
+            expected = listed(hoppers, replace(where, q=None))
+            assert len(expected) > 5
+            for offset in (0, 3, len(expected) - 1, len(expected)):
+                assert await search_ids(read, where, limit=4, offset=offset) == (
+                    expected[offset : offset + 4],
+                    len(expected),
+                )
 
 
 @pytest.mark.parametrize(
@@ -399,6 +553,192 @@ async def test_search_q_takes_like_wildcards_literally(
         page = await uow.users.search(UserFilter(q=q), limit=10, offset=0)
     assert {u.name for u in page.items} == {users[key].name for key in expected}
     assert page.total == len(expected)
+
+
+# The list stats on the SQL databases: kept by triggers, so plain SQL keeps them right, and
+# untouched by the writes that change none of role, active or liveness (a login's UPDATE).
+
+
+StatsRow = tuple[int, int, str, bool, int]
+
+
+async def stats_rows(conn: AsyncConnection, dialect: str) -> set[StatsRow]:
+    """user_list_stats' non-zero rows (span, bucket, role, active, live users), asserted equal
+    to a recount of the users table at both spans."""
+    stored = await conn.execute(
+        text(
+            "SELECT span, bucket, role, active, live_users FROM user_list_stats "
+            "WHERE live_users <> 0"
+        )
+    )
+    kept = {(int(s), int(b), str(r), bool(a), int(n)) for s, b, r, a, n in stored}
+    counted: set[StatsRow] = set()
+    for span in (1024, 32768):
+        bucket = f"list_seq {'DIV' if dialect == 'mysql' else '/'} {span}"
+        recount = await conn.execute(
+            text(
+                f"SELECT {bucket}, role, active, count(*) FROM users "
+                f"WHERE deleted_at IS NULL GROUP BY {bucket}, role, active"
+            )
+        )
+        counted |= {(span, int(b), str(r), bool(a), int(n)) for b, r, a, n in recount}
+    assert kept == counted
+    return kept
+
+
+@pytest.mark.parametrize("backend_url", DIALECTS, indirect=True)
+async def test_list_stats_follow_plain_sql_writes(backend: Backend) -> None:
+    """An operator's or a restore's SQL — multi-row INSERT, bulk UPDATE, hard DELETE, a moved
+    list_seq — keeps user_list_stats equal to a recount, and the listing's totals right."""
+    assert backend.database is not None
+    dialect = backend.database.dialect
+    users_table = schema.users
+    added = [
+        make_user(role=ROLES[i % 3], active=i % 4 != 0, deleted_at=NOW if i % 5 == 0 else None)
+        for i in range(40)
+    ]
+    move = text("UPDATE users SET list_seq = :seq WHERE id = :id").bindparams(
+        bindparam("id", type_=schema.UUIDText())
+    )
+    async with backend.database.transaction() as conn:
+        await conn.execute(insert(users_table).values([row_values(u) for u in added]))
+        await stats_rows(conn, dialect)
+        await conn.execute(
+            update(users_table).where(users_table.c.role == "viewer").values(active=False)
+        )
+        soft = [u.id for u in added[1:12]]
+        await conn.execute(
+            update(users_table).where(users_table.c.id.in_(soft)).values(deleted_at=NOW)
+        )
+        back = [u.id for u in added[20:30] if u.deleted_at is not None]
+        await conn.execute(
+            update(users_table).where(users_table.c.id.in_(back)).values(deleted_at=None)
+        )
+        hard = [u.id for u in added[8:16]]
+        await conn.execute(delete(users_table).where(users_table.c.id.in_(hard)))
+        await conn.execute(move, {"seq": 5000, "id": added[33].id})  # into bucket 4
+        assert len(await stats_rows(conn, dialect)) > 3
+    expected = [
+        replace(
+            u,
+            active=False if u.role == "viewer" else u.active,
+            deleted_at=NOW if u.id in soft else None if u.id in back else u.deleted_at,
+        )
+        for u in added
+        if u.id not in hard
+    ]
+    moved = expected.pop(33 - len(hard))  # now after everyone else
+    expected.append(moved)
+    async with backend.readers() as read:
+        for where in FILTERS:
+            shown = listed(expected, where)
+            assert await search_ids(read, where, limit=50, offset=0) == (shown, len(shown))
+            last = max(len(shown) - 1, 0)
+            assert await search_ids(read, where, limit=1, offset=last) == (
+                shown[last:],
+                len(shown),
+            )
+    assert moved.deleted_at is None
+
+
+@pytest.mark.parametrize("backend_url", DIALECTS, indirect=True)
+async def test_search_deep_offsets_across_groups_of_buckets(backend: Backend) -> None:
+    """Users spread over many groups of buckets (list_seq renumbered by SQL, order kept, most
+    buckets empty): every offset still lands on the right page — the coarse running sum
+    finds the group, the fine one the bucket."""
+    assert backend.database is not None
+    added = [
+        make_user(role="viewer" if i % 3 == 0 else "user", active=i % 4 != 0) for i in range(300)
+    ]
+    await add_users(backend, *added)
+    async with backend.database.transaction() as conn:
+        await conn.execute(text("UPDATE users SET list_seq = list_seq * 700"))  # up to 210,000
+        assert len({row[1] for row in await stats_rows(conn, backend.database.dialect)}) > 100
+    async with committed(backend) as uow:
+        for index in range(0, 300, 7):
+            added[index] = replace(added[index], deleted_at=NOW, updated_at=NOW)
+            await uow.users.save(added[index])
+    async with backend.readers() as read:
+        for where in (UserFilter(), UserFilter(role="viewer"), UserFilter(active=True)):
+            expected = listed(added, where)
+            for offset in range(0, len(expected) + 2, 3):
+                assert await search_ids(read, where, limit=4, offset=offset) == (
+                    expected[offset : offset + 4],
+                    len(expected),
+                ), (where, offset)
+
+
+@pytest.mark.parametrize("backend_url", ["postgresql"], indirect=True)
+async def test_truncating_users_empties_the_list_stats(backend: Backend) -> None:
+    """TRUNCATE fires no row triggers; its own trigger empties the stats (PostgreSQL; MySQL
+    refuses to truncate a table other tables reference, SQLite has no TRUNCATE)."""
+    assert backend.database is not None
+    await add_users(backend, make_user(), make_user(role="admin"))
+    async with backend.database.transaction() as conn:
+        await conn.execute(text("TRUNCATE users CASCADE"))
+        assert await conn.scalar(text("SELECT count(*) FROM user_list_stats")) == 0
+    newcomer = make_user()
+    await add_users(backend, newcomer)
+    async with backend.readers() as read:
+        assert await search_ids(read, UserFilter(), limit=5, offset=0) == ([newcomer.id], 1)
+        assert await search_ids(read, UserFilter(role="admin"), limit=5, offset=1) == ([], 0)
+
+
+@pytest.mark.parametrize("backend_url", DIALECTS, indirect=True)
+async def test_logins_and_ordinary_saves_do_not_write_the_list_stats(backend: Backend) -> None:
+    """A save that changes none of role, active and liveness — a login's counters, a rename,
+    a new email, password or MFA secret — writes no user_list_stats row, so it never waits
+    for a registration holding its bucket's row; a role change does write it."""
+    assert backend.database is not None
+    user = make_user()
+    await add_users(backend, user)
+    later = NOW + timedelta(minutes=1)
+    login = replace(user, login_count=1, last_login=later, failed_login_count=0, updated_at=later)
+    ordinary = [
+        login,
+        replace(login, name="Renamed", email="renamed@example.com", password_hash="$argon2id$x"),
+        replace(login, mfa_enabled=True, mfa_secret="JBSWY3DPEHPK3PXP", lockout_until=later),
+    ]
+    demoted = replace(login, role="viewer")
+    if backend.database.dialect == "sqlite":
+        # SQLite runs one writer at a time, so a lock cannot tell: count the rows each save
+        # changes instead (total_changes() includes the rows triggers change).
+        async with backend.database.transaction() as conn:
+            users_repo = SqlUsers(conn)
+            for saved in ordinary:
+                assert await rows_changed(conn, users_repo.save(saved)) == 1
+            # + the old and the new stats row at both spans
+            assert await rows_changed(conn, users_repo.save(demoted)) == 5
+        return
+    async with backend.database.transaction() as locker:
+        await locker.execute(text("SELECT bucket FROM user_list_stats FOR UPDATE"))
+        for saved in ordinary:  # each would wait for `locker`, and time out, if it wrote one
+            await asyncio.wait_for(save_committed(backend, saved), timeout=10)
+        demoting = asyncio.create_task(save_committed(backend, demoted))
+        await asyncio.wait({demoting}, timeout=0.3)
+        assert not demoting.done()
+    await demoting
+    async with backend.readers() as read:
+        assert await search_ids(read, UserFilter(role="viewer"), limit=5, offset=0) == (
+            [user.id],
+            1,
+        )
+
+
+async def save_committed(backend: Backend, user: User) -> None:
+    async with committed(backend) as uow:
+        await uow.users.save(user)
+
+
+async def rows_changed(conn: AsyncConnection, write: Awaitable[None]) -> int:
+    """Rows `write` changed on this SQLite connection, rows changed by triggers included."""
+    before = await conn.scalar(text("SELECT total_changes()"))
+    await write
+    return int(await conn.scalar(text("SELECT total_changes()"))) - int(before)
+
+
+def row_values(user: User) -> dict[str, Any]:
+    return {key: getattr(user, key) for key in USER_COLUMNS}
 
 
 # --- Users: TOTP steps and the admins' lock ---------------------------------------------------

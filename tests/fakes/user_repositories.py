@@ -15,7 +15,8 @@ unit ends; a concurrent unit doing the same waits for that, then sees the rows a
 the code spent, the step taken, the admin demoted — if the first unit committed.
 
 The fakes keep the adapters' rules (case-insensitive unique emails, soft-deleted users kept but
-not listed, orderings, aware timestamps only) and pass the same contract suite as the SQL
+not listed, orderings — users are listed in the order they were added, as by `users.list_seq` —,
+aware timestamps only) and pass the same contract suite as the SQL
 adapters: `tests/contract/test_user_repositories.py`.
 """
 
@@ -59,7 +60,9 @@ class FakeUserStore:
         self.backup_codes: dict[UUID, BackupCodeRow] = {}
         self.row_locks: dict[Hashable, tuple[_Work, asyncio.Event]] = {}
         self.commits = 0
+        self.list_seq: dict[UUID, int] = {}
         self._last_audit_id = 0
+        self._last_list_seq = 0
 
     def unit_of_work(self) -> FakeUnitOfWork:
         """A new unit of work: this method is a `UnitOfWorkFactory`."""
@@ -72,6 +75,12 @@ class FakeUserStore:
     def next_audit_id(self) -> int:
         self._last_audit_id += 1
         return self._last_audit_id
+
+    def number_user(self, user_id: UUID) -> None:
+        """Give a user added now its place in the listing, as `users.list_seq` is handed out
+        at insert time (a rolled-back add leaves a gap; a user keeps its number)."""
+        self._last_list_seq += 1
+        self.list_seq[user_id] = self._last_list_seq
 
 
 class _Work:
@@ -216,6 +225,7 @@ class FakeUsers:
             raise EmailTaken(user.email)
         if user.id in self._work.users:
             raise KeyError(f"user {user.id} exists")  # the primary key
+        self._work.store.number_user(user.id)
         self._work.put_user(user)
 
     async def get(self, user_id: UUID) -> User | None:
@@ -265,7 +275,8 @@ class FakeUsers:
             and (where.active is None or u.active == where.active)
             and (q is None or q in u.email.lower() or q in u.name.lower())
         ]
-        return _page(found, _by_creation, limit=limit, offset=offset, newest=False)
+        numbers = self._work.store.list_seq
+        return _page(found, lambda u: numbers[u.id], limit=limit, offset=offset, newest=False)
 
 
 class FakeSessions:

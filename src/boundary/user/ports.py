@@ -37,7 +37,8 @@ class Users(Protocol):
         when a changed email is in use."""
 
     async def search(self, where: UserFilter, *, limit: int, offset: int) -> Page[User]:
-        """Live (not soft-deleted) users, oldest first, with the total matching."""
+        """Live (not soft-deleted) users in the order they were added (registration order,
+        oldest first; not by created_at), with the total matching."""
 
     async def claim_totp_step(self, user_id: UUID, step: int) -> bool:
         """Record `step` as the user's last accepted TOTP time step if it is newer than the one

@@ -6,7 +6,6 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
-    ColumnElement,
     Executable,
     Row,
     bindparam,
@@ -23,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from boundary.kernel.pagination import Page
 from boundary.user.core.model import User, UserFilter
 from boundary.user.ports import EmailTaken
-from boundary.user.shell.persistence.queries import LIKE_ESCAPE, contains_pattern, fetch_page
+from boundary.user.shell.persistence import listing
 from boundary.user.shell.persistence.schema import EMAIL_UNIQUE_INDEX, users
 
 USER_COLUMNS = tuple(users.c.keys())
@@ -39,7 +38,6 @@ _BY_FOLDED_EMAIL = _SELECT.where(func.lower(users.c.email) == bindparam("email")
 _BY_COLLATED_EMAIL = _SELECT.where(users.c.email == bindparam("email"))
 _INSERT = insert(users)
 _UPDATE = update(users).where(users.c.id == bindparam("target_id"))
-_ORDER = (users.c.created_at, users.c.id)
 # Compare-and-set: of two requests with the same code, the second UPDATE waits for the first's
 # row lock, re-checks the condition on the committed row and changes nothing.
 _CLAIM_STEP = (
@@ -129,24 +127,6 @@ class SqlUsers:
         return frozenset(row[0] for row in rows)
 
     async def search(self, where: UserFilter, *, limit: int, offset: int) -> Page[User]:
-        conditions = _conditions(where)
-        return await fetch_page(
-            self._conn, users, conditions, _ORDER, user_from_row, limit=limit, offset=offset
-        )
-
-
-def _conditions(where: UserFilter) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [users.c.deleted_at.is_(None)]
-    if where.role is not None:
-        conditions.append(users.c.role == where.role)
-    if where.active is not None:
-        conditions.append(users.c.active == where.active)
-    if where.q:
-        pattern = contains_pattern(where.q.lower())
-        conditions.append(
-            or_(
-                func.lower(users.c.email).like(pattern, escape=LIKE_ESCAPE),
-                func.lower(users.c.name).like(pattern, escape=LIKE_ESCAPE),
-            )
-        )
-    return conditions
+        """In list_seq (registration) order; see `listing` for how totals and deep offsets
+        stay cheap."""
+        return await listing.search(self._conn, where, user_from_row, limit=limit, offset=offset)

@@ -1,0 +1,4 @@
+DROP TRIGGER users_list_stats_update;
+DROP TRIGGER users_list_stats_delete;
+DROP TRIGGER users_list_stats_insert;
+DROP TABLE user_list_stats;

@@ -1,0 +1,3 @@
+-- Trigram indexes for the listing's q search exist on PostgreSQL only (pg_trgm). MySQL/MariaDB
+-- and SQLite have no index for a substring match (LIKE '%q%'): there a q search reads the
+-- live users, so this portable file is a no-op.

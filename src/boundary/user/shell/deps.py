@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from boundary.kernel.clock import Clock, Ids
 from boundary.observability.logging import Logger
 from boundary.observability.metrics.ports import Metrics
+from boundary.user.core.strength import PasswordStrength
 from boundary.user.ports import ReadersFactory, UnitOfWorkFactory
 from boundary.user.shell.crypto_ports import PasswordHasherPort, SecretCodes, TokenCodec
+from boundary.user.shell.strength import ZxcvbnStrength
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -20,6 +22,7 @@ class UserPolicy:
     lockout_threshold: int
     lockout_seconds: int
     touch_interval: int = 60
+    password_min_score: int = 3
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,3 +40,4 @@ class UserDeps:
     common_passwords: frozenset[str]
     metrics: Metrics
     logger: Logger
+    strength: PasswordStrength = field(default_factory=ZxcvbnStrength)

@@ -183,6 +183,36 @@ class TestEnvLayer:
             core.env_layer(environ, KNOWN)
 
 
+class TestFoldSingleValued:
+    def test_single_value_becomes_the_list_key(self) -> None:
+        """``metrics.provider`` is read as a one-item ``metrics.providers``, same source."""
+        layer = {"metrics.provider": core.Sourced("datadog-statsd", "env X")}
+        assert core.fold_single_valued(layer) == {
+            "metrics.providers": core.Sourced(["datadog-statsd"], "env X")
+        }
+
+    def test_blank_single_value_is_unset(self) -> None:
+        layer = {"metrics.provider": core.Sourced(" ", "env X")}
+        assert core.fold_single_valued(layer) == {}
+
+    def test_agreeing_forms(self) -> None:
+        """Same back-end in both forms (any case, list or string): no error."""
+        layer = {
+            "metrics.provider": core.Sourced("Prometheus", "file f"),
+            "metrics.providers": core.Sourced('["prometheus"]', "file f"),
+        }
+        assert core.fold_single_valued(layer)["metrics.providers"].value == ["Prometheus"]
+
+    def test_disagreeing_forms_name_both_keys(self) -> None:
+        layer = {
+            "metrics.provider": core.Sourced("datadog-statsd", "env A"),
+            "metrics.providers": core.Sourced("prometheus,datadog-statsd", "env B"),
+        }
+        expected = r"metrics\.provider = .* metrics\.providers"
+        with pytest.raises(core.ConfigInputError, match=expected):
+            core.fold_single_valued(layer)
+
+
 def test_merge_later_layers_win_key_by_key() -> None:
     """Each key comes from the last layer that sets it."""
     file = {"http.port": Sourced(1, "file a"), "http.host": Sourced("h", "file a")}

@@ -334,6 +334,70 @@ class TestValidation:
         loaded = load(tmp_path, environ={"BOUNDARY_METRICS__PROVIDERS": "Datadog-StatsD"})
         assert loaded.settings.metrics.providers == ["datadog-statsd"]
 
+    def test_single_provider_from_the_environment(self, tmp_path: Path) -> None:
+        """``BOUNDARY_METRICS__PROVIDER`` (the contract's key) is a one-item ``providers``."""
+        environ = {"BOUNDARY_METRICS__PROVIDER": "datadog-statsd"}
+        loaded = load(tmp_path, '[metrics]\nproviders = ["prometheus"]\n', environ=environ)
+        assert loaded.settings.metrics.providers == ["datadog-statsd"]
+        assert loaded.sources["metrics.providers"] == "env BOUNDARY_METRICS__PROVIDER"
+
+    def test_single_provider_in_a_file(self, tmp_path: Path) -> None:
+        """``provider = "…"`` in a file, and ``config show`` prints both keys from that file."""
+        loaded = load(tmp_path, '[metrics]\nprovider = "Datadog-StatsD"\n')
+        assert loaded.settings.metrics.providers == ["datadog-statsd"]
+        lines = {line.split()[0]: line.split()[1:] for line in show_lines(loaded)}
+        source = ["file", str(tmp_path / "dev.toml")]
+        assert lines["metrics.provider"] == ["datadog-statsd", *source]
+        assert lines["metrics.providers"] == ['["datadog-statsd"]', *source]
+
+    def test_config_show_of_several_providers(self, tmp_path: Path) -> None:
+        """With two back-ends the single-valued key shows as unset."""
+        environ = {"BOUNDARY_METRICS__PROVIDERS": "prometheus,datadog-statsd"}
+        lines = show_lines(load(tmp_path, environ=environ))
+        provider = next(line for line in lines if line.startswith("metrics.provider "))
+        assert provider.split()[1:] == ["(unset)", "env", "BOUNDARY_METRICS__PROVIDERS"]
+
+    @pytest.mark.parametrize(
+        ("text", "environ"),
+        [
+            ('[metrics]\nprovider = "datadog-statsd"\nproviders = ["prometheus"]\n', {}),
+            (
+                "",
+                {
+                    "BOUNDARY_METRICS__PROVIDER": "datadog-statsd",
+                    "BOUNDARY_METRICS__PROVIDERS": "prometheus",
+                },
+            ),
+        ],
+    )
+    def test_single_and_list_provider_disagreeing(
+        self, tmp_path: Path, text: str, environ: dict[str, str]
+    ) -> None:
+        """Both forms in one place, naming different back-ends: an error naming both keys."""
+        message = error_of(tmp_path, text, environ=environ)
+        assert message.startswith("metrics.provider = 'datadog-statsd' and metrics.providers")
+        assert "disagree" in message
+
+    def test_single_and_list_provider_agreeing(self, tmp_path: Path) -> None:
+        """Both forms naming the same back-end are fine."""
+        environ = {"BOUNDARY_METRICS__PROVIDER": "prometheus"}
+        loaded = load(tmp_path, '[metrics]\nprovider = "prometheus"\n', environ=environ)
+        assert loaded.settings.metrics.providers == ["prometheus"]
+
+    def test_unknown_single_provider(self, tmp_path: Path) -> None:
+        """A misspelt provider names the allowed values and the variable that set it."""
+        message = error_of(tmp_path, environ={"BOUNDARY_METRICS__PROVIDER": "statsd"})
+        assert message.startswith("metrics.providers: expected one of")
+        assert message.endswith("(from env BOUNDARY_METRICS__PROVIDER)")
+
+    def test_password_min_score(self, tmp_path: Path) -> None:
+        """``security.password_min_score`` defaults to 3 and takes 0-4 from the environment."""
+        assert load(tmp_path).settings.security.password_min_score == 3
+        environ = {"BOUNDARY_SECURITY__PASSWORD_MIN_SCORE": "4"}
+        assert load(tmp_path, environ=environ).settings.security.password_min_score == 4
+        message = error_of(tmp_path, environ={"BOUNDARY_SECURITY__PASSWORD_MIN_SCORE": "5"})
+        assert message.startswith("security.password_min_score: expected a number <= 4")
+
     def test_unknown_prefixed_variable(self, tmp_path: Path) -> None:
         """A misspelt BOUNDARY_ variable is named."""
         message = error_of(tmp_path, environ={"BOUNDARY_HTTP__MAX_BODY": "1"})

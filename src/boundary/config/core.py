@@ -58,6 +58,11 @@ GUIDE_VARIABLES: Mapping[str, str] = MappingProxyType(
 )
 """The operations guide's variables (ENV aside, which selects the environment)."""
 
+SINGLE_VALUED_FORMS: Mapping[str, str] = MappingProxyType({"metrics.provider": "metrics.providers"})
+"""Keys that are a one-value spelling of a list key: ``provider = "x"`` is ``providers = ["x"]``.
+Each layer (file, environment, CLI) is folded on its own, so a higher layer's single value
+still overrides a lower layer's list, like any other key."""
+
 
 class ConfigInputError(ValueError):
     """One bad configuration input; the message names it, the shell adds where it came from."""
@@ -192,6 +197,33 @@ def _prefixed_key(name: str, known: KnownKeys) -> str:
         return checked_key(section, field, known)
     except ConfigInputError as exc:
         raise ConfigInputError(f"{name}: names no configuration key ({exc})") from None
+
+
+def fold_single_valued(layer: Mapping[str, Sourced]) -> dict[str, Sourced]:
+    """The layer with each single-valued key replaced by its list key (same source); a blank
+    single value counts as unset. A layer giving both keys, with different values, is an error
+    naming both."""
+    folded = dict(layer)
+    for single, plural in SINGLE_VALUED_FORMS.items():
+        one = folded.pop(single, None)
+        if one is None or blank_to_none(one.value) is None:
+            continue
+        many = folded.get(plural)
+        if many is not None and _names(many.value) != [lowercase(one.value)]:
+            origin = one.source if one.source == many.source else f"{one.source}, {many.source}"
+            raise ConfigInputError(
+                f"{single} = {one.value!r} and {plural} = {many.value!r} disagree "
+                f"(from {origin}); set only one of them"
+            )
+        folded[plural] = Sourced([one.value], one.source)
+    return folded
+
+
+def _names(value: object) -> object:
+    try:
+        return lowercase(split_list(value))
+    except ValueError:
+        return value
 
 
 def merge(*layers: Mapping[str, Sourced]) -> dict[str, Sourced]:

@@ -159,6 +159,8 @@ class SecuritySettings(_Section):
     # argon2id cost; OWASP's minimum is m=19 MiB, t=2, p=1. Raising it rehashes at next login.
     password_hash_memory_kib: Annotated[int, Field(ge=19456)] = 19456
     password_hash_time_cost: Annotated[int, Field(ge=2)] = 2
+    # zxcvbn's 0-4 scale: 3 is "safely unguessable" (about 10^8 guesses or more), 4 very strong.
+    password_min_score: Annotated[int, Field(ge=0, le=4)] = 3
 
 
 class LoggingSettings(_Section):
@@ -169,7 +171,12 @@ class LoggingSettings(_Section):
 
 
 class MetricsSettings(_Section):
-    """Metric back-ends; DogStatsD fields follow the guide's DATADOG_* variables."""
+    """Metric back-ends; DogStatsD fields follow the guide's DATADOG_* variables.
+
+    Files and variables may also say ``provider = "datadog-statsd"``: the configuration layer
+    reads that single-valued key as ``providers = ["datadog-statsd"]``
+    (``core.SINGLE_VALUED_FORMS``).
+    """
 
     providers: Annotated[list[Provider], BeforeValidator(_names)] = ["prometheus"]
     statsd_host: str = "localhost"
@@ -177,6 +184,11 @@ class MetricsSettings(_Section):
     service: str = "boundary-api"
     environment: OptionalText = None
     datadog_api_key: OptionalSecret = None
+
+    @property
+    def provider(self) -> str | None:
+        """The one back-end when there is exactly one (what ``metrics.provider`` shows)."""
+        return self.providers[0] if len(self.providers) == 1 else None
 
 
 def _check_storage_url(value: str) -> str:
@@ -311,7 +323,13 @@ SECTIONS: Mapping[str, type[BaseModel]] = MappingProxyType(
 def known_keys() -> dict[str, tuple[str, ...]]:
     """Section → field names in model order; ``settings`` holds the top-level scalar fields."""
     top = tuple(name for name in Settings.model_fields if name not in SECTIONS)
-    return {"settings": top} | {name: tuple(m.model_fields) for name, m in SECTIONS.items()}
+    known = {"settings": top} | {name: tuple(m.model_fields) for name, m in SECTIONS.items()}
+    for single, plural in core.SINGLE_VALUED_FORMS.items():
+        section, field = single.split(".")
+        fields = known[section]
+        at = fields.index(plural.split(".")[1])
+        known[section] = (*fields[:at], field, *fields[at:])
+    return known
 
 
 def _keys_where(test: Callable[[FieldInfo], bool]) -> frozenset[str]:

@@ -89,7 +89,8 @@ def load_config(
     path = directory / f"{environment}.toml"
     file_values, file_warnings = _file_layer(path, explicit, environ, known)
     env_values = _env_layer(environ, known)
-    merged = core.merge(file_values, env_values.values, _override_layer(overrides or {}, known))
+    layers = (file_values, env_values.values, _override_layer(overrides or {}, known))
+    merged = core.merge(*(_folded(layer) for layer in layers))
     if environment == "prod":
         _refuse_unsafe_prod(merged)
     settings = _validate(environment, merged)
@@ -149,6 +150,13 @@ def _read_toml(path: Path, source: str) -> dict[str, Any]:
 def _env_layer(environ: Mapping[str, str], known: core.KnownKeys) -> core.EnvLayer:
     try:
         return core.env_layer(environ, known)
+    except ConfigInputError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _folded(layer: Mapping[str, Sourced]) -> dict[str, Sourced]:
+    try:
+        return core.fold_single_valued(layer)
     except ConfigInputError as exc:
         raise ConfigError(str(exc)) from None
 
@@ -237,7 +245,8 @@ def _sources(known: core.KnownKeys, merged: Mapping[str, Sourced], env: str) -> 
     """Every key's source, in model order: the layer that set it, else ``default``."""
     keys = [f"{section}.{field}" for section, fields in known.items() for field in fields]
     sources = {key: merged[key].source if key in merged else "default" for key in keys}
-    return sources | {core.ENVIRONMENT_KEY: env}
+    aliases = {single: sources[plural] for single, plural in core.SINGLE_VALUED_FORMS.items()}
+    return sources | aliases | {core.ENVIRONMENT_KEY: env}
 
 
 def show_lines(loaded: LoadedConfig) -> list[str]:

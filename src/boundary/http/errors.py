@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.routing import Match
 from starlette.types import ASGIApp, HTTPExceptionHandler, Message, Receive, Scope, Send
 
 from boundary.kernel.problems import FieldError, Problem, problem_body, standard_problem
@@ -151,6 +152,9 @@ class _Handlers:
         headers = dict(exc.headers or {})
         if exc.status_code < 400:  # 204/304 and friends carry no body, as in Starlette.
             return Response(status_code=exc.status_code, headers=headers)
+        allowed = allowed_methods(request) if exc.status_code == 405 else ""
+        if allowed:
+            headers["Allow"] = allowed  # the key Starlette used; names are merged case-blind
         problem = standard_problem(exc.status_code, detail=_own_detail(exc))
         return problem_response(problem, request, headers)
 
@@ -175,6 +179,27 @@ class _Handlers:
         """500 with a generic detail: the client never sees the exception, the log does."""
         log_unhandled(self._logger, exc, request.scope)
         return problem_response(standard_problem(500), request)
+
+
+_METHODS: Final = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method the request's path supports, for a 405's `Allow` header.
+
+    Starlette's own 405 names only the methods of the first route whose path matched, but one
+    path often has several routes (`GET /users` and `POST /users`). So the app's routes are
+    asked, method by method, whether they would take this path.
+    """
+    routes = getattr(request.app, "routes", ())
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+    return ", ".join(allowed)
 
 
 def _own_detail(exc: StarletteHTTPException) -> str | None:

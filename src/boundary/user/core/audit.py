@@ -31,6 +31,7 @@ from uuid import UUID
 from boundary.user.core.lockout import LoginFailed, LoginFailureReason, MfaRequired
 from boundary.user.core.model import AuditEvent, Role, User
 from boundary.user.core.sessions import clip_user_agent
+from boundary.user.core.text import visible
 from boundary.user.core.validation import MAX_EMAIL_LENGTH
 
 SYSTEM_ACTOR: Final = "system"
@@ -38,6 +39,8 @@ SYSTEM_ACTOR: Final = "system"
 Result = Literal["success", "failure", "denied"]
 MfaMethod = Literal["totp", "backup_code"]
 MfaStep = Literal["enable", "disable"]
+LoginRefusalReason = LoginFailureReason | Literal["invalid_input"]
+"""Why a login was refused: a decision's reason, or input refused before any decision."""
 
 _AUDITED_USER_FIELDS: Final = ("email", "name", "role", "active")
 _VALUES_SHOWN: Final = frozenset({"role", "active"})
@@ -159,12 +162,17 @@ def login_failed(
     *,
     attempted_email: str,
     user: User | None,
-    reason: LoginFailureReason,
+    reason: LoginRefusalReason,
     ctx: RequestContext,
     now: datetime,
 ) -> AuditEvent:
-    """A refused login; `user` is the account the email named, None when there is none."""
-    attempted = attempted_email.strip().lower()[:MAX_EMAIL_LENGTH]
+    """A refused login; `user` is the account the email named, None when there is none.
+
+    The attempted email is stored as sent (trimmed, lower-cased, cut to the column's length)
+    with control characters written as `\\uXXXX`: a NUL cannot be stored at all, and the
+    others would mislead whoever reads the log.
+    """
+    attempted = visible(attempted_email.strip().lower())[:MAX_EMAIL_LENGTH]
     return _event(
         EventType.LOGIN_FAILED,
         action="login",

@@ -1,9 +1,11 @@
 """User core (pure): validate and normalise what clients send about users.
 
 Every validator returns a value or field errors, never raises for bad input: the HTTP shell turns
-a list of `FieldError` into one 422 problem. Passwords follow NIST SP 800-63B / OWASP ASVS: a
-length window counted in code points, a blocklist of common passwords, no composition rules, and
-the password is never stripped, truncated or otherwise rewritten before hashing.
+a list of `FieldError` into one 422 problem. No text may carry control characters (`core.text`).
+Passwords follow NIST SP 800-63B / OWASP ASVS: a length window counted in code points, a
+blocklist of common passwords (also with digits or symbols stuck around one, `Summer2024!!`),
+not the user's email, a minimum strength estimate (`core.strength`), no composition rules,
+and the password is never stripped, truncated or otherwise rewritten before hashing.
 
 The common-password list ships beside this module (`COMMON_PASSWORDS_RESOURCE`); the shell reads
 the file once at start-up and passes its text to `load_common_passwords`.
@@ -11,15 +13,19 @@ the file once at start-up and passes its text to `load_common_passwords`.
 
 from __future__ import annotations
 
+import re
+import string
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Final
 from uuid import UUID
 
 from boundary.kernel.problems import FieldError
 from boundary.user.core.model import ROLES, Role, User
+from boundary.user.core.strength import Strength, judge_strength
+from boundary.user.core.text import CONTROL_MESSAGE, has_control_characters
 
 MIN_PASSWORD_LENGTH: Final = 12
 MAX_PASSWORD_LENGTH: Final = 128
@@ -48,6 +54,8 @@ _BIDI_CONTROLS: Final = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u2
 _FORBIDDEN_NAME_CATEGORIES: Final = frozenset({"Cc", "Cs", "Zl", "Zp"})
 
 _INVALID_EMAIL: Final = "must be a valid email address"
+_DECORATION: Final = string.digits + string.punctuation + " "
+"""What people stick around a common word to pass composition rules: `Summer2024!!`."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,6 +93,8 @@ def normalize_email(raw: str) -> str | FieldError:
     looked up, so the result depends on the string alone. Non-ASCII letters are accepted in
     both parts (internationalised addresses).
     """
+    if has_control_characters(raw):
+        return FieldError(field="email", message=CONTROL_MESSAGE)
     email = raw.strip().lower()
     if not email:
         return FieldError(field="email", message="is required")
@@ -137,9 +147,12 @@ def _is_word_character(char: str) -> bool:
 def validate_name(raw: str) -> str | FieldError:
     """The name trimmed, or why it cannot be shown safely.
 
-    Control characters, line breaks and bidirectional overrides are refused: names are shown in
-    listings and logs, where they could forge lines or disguise the text around them.
+    Control characters (anywhere, even where trimming would remove them), line and paragraph
+    separators and bidirectional overrides are refused: names are shown in listings and logs,
+    where they could forge lines or disguise the text around them.
     """
+    if has_control_characters(raw):
+        return FieldError(field="name", message=CONTROL_MESSAGE)
     name = raw.strip()
     if not name:
         return FieldError(field="name", message="is required")
@@ -166,7 +179,13 @@ def validate_role(raw: str) -> Role | FieldError:
 
 
 def validate_password(
-    password: str, *, common: frozenset[str], email: str | None = None, field: str = "password"
+    password: str,
+    *,
+    common: frozenset[str],
+    email: str | None = None,
+    field: str = "password",
+    strength: Strength | None = None,
+    min_score: int = 0,
 ) -> list[FieldError]:
     """Why the password is unacceptable; an empty list means it is fine.
 
@@ -174,6 +193,8 @@ def validate_password(
     holds lower-cased entries (as `load_common_passwords` returns them), so the check is
     case-insensitive; so is the comparison with the email address and its local part. `field`
     names the input in the errors (`new_password` on the change-password endpoint).
+    `strength` is the estimate of the password (see `estimable`); it is judged against
+    `min_score` only when nothing else is wrong, so a user reads one reason at a time.
     """
     errors: list[FieldError] = []
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -184,17 +205,41 @@ def validate_password(
         errors.append(
             FieldError(field=field, message=f"must be at most {MAX_PASSWORD_LENGTH} characters")
         )
-    if any(0xD800 <= ord(c) <= 0xDFFF for c in password):
-        # A lone surrogate (possible through JSON `\ud800`) has no UTF-8 encoding to hash.
-        errors.append(FieldError(field=field, message="must be valid Unicode text"))
+    if has_control_characters(password):
+        errors.append(FieldError(field=field, message=CONTROL_MESSAGE))
     folded = password.lower()
     if folded in common:
         errors.append(
             FieldError(field=field, message="is too common; choose a less predictable password")
         )
+    elif _decorated_common(folded, common):
+        message = "is a common password with digits or symbols added; choose a less predictable one"
+        errors.append(FieldError(field=field, message=message))
     if email is not None and folded in _email_forms(email):
         errors.append(FieldError(field=field, message="must not be your email address"))
+    if not errors and strength is not None:
+        weak = judge_strength(strength, min_score=min_score, field=field)
+        errors.extend([weak] if weak else [])
     return errors
+
+
+def estimable(password: str) -> bool:
+    """Whether a strength estimate can matter: the password has an acceptable length and no
+    control characters (the estimator is not asked about input refused anyway)."""
+    return MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH and not (
+        has_control_characters(password)
+    )
+
+
+def _decorated_common(folded: str, common: frozenset[str]) -> bool:
+    """A common password with digits, symbols or spaces around it (`summer2024!!`).
+
+    The strength estimator does not catch all of these: zxcvbn gives any password it reads as
+    three or more pieces at least 10^8 guesses (score 3), and password-spraying lists are made
+    of exactly such words-plus-year-plus-symbol guesses.
+    """
+    cores = {folded.lstrip(_DECORATION), folded.rstrip(_DECORATION), folded.strip(_DECORATION)}
+    return any(core != folded and core in common for core in cores)
 
 
 def _email_forms(email: str) -> frozenset[str]:
@@ -217,9 +262,17 @@ def load_common_passwords(text: str) -> frozenset[str]:
 
 
 def validate_new_user(
-    *, email: str, name: str, password: str, role: str, common: frozenset[str]
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: str,
+    common: frozenset[str],
+    strength: Strength | None = None,
+    min_score: int = 0,
 ) -> NewUser | list[FieldError]:
-    """The normalised new user, or every field error at once (email, name, password, role)."""
+    """The normalised new user, or every field error at once (email, name, password, role);
+    `strength` and `min_score` as for `validate_password`."""
     checked_email = normalize_email(email)
     checked_name = validate_name(name)
     checked_role = validate_role(role)
@@ -227,6 +280,8 @@ def validate_new_user(
         password,
         common=common,
         email=email if isinstance(checked_email, FieldError) else checked_email,
+        strength=strength,
+        min_score=min_score,
     )
     if (
         isinstance(checked_email, FieldError)
@@ -294,6 +349,37 @@ def _patch_active(value: object) -> bool | FieldError:
 
 def _must_be(key: str, what: str) -> FieldError:
     return FieldError(field=key, message=f"must be {what}")
+
+
+# --- query parameters ------------------------------------------------------------------------
+
+_ISO_DATE_TIME: Final = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:[Zz]|[+-]\d{2}:\d{2})?"
+)
+DATE_TIME_EXAMPLE: Final = "2026-01-03T12:00:00Z"
+
+
+def parse_date_time(raw: str, *, field: str) -> datetime | FieldError:
+    """An ISO-8601 date and time (seconds, fraction and offset optional) as a UTC datetime.
+
+    Nothing else is a date-time here — not a bare date, not a number of seconds (`0.5`), not a
+    week date — and one without an offset is read as UTC, like every timestamp Boundary writes.
+    """
+    invalid = FieldError(
+        field=field, message=f"must be an ISO-8601 date-time such as {DATE_TIME_EXAMPLE}"
+    )
+    if not _ISO_DATE_TIME.fullmatch(raw):
+        return invalid
+    try:
+        moment = datetime.fromisoformat(raw.upper().replace("Z", "+00:00"))
+    except ValueError:  # month 13, February 30, hour 24 …
+        return invalid
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+05:00 is before year 1 in UTC
+        return FieldError(field=field, message="is out of range")
 
 
 # --- turning validated input into entities ---------------------------------------------------

@@ -4,14 +4,20 @@ No business rules here: every route asks `guard` first (the permission table in
 `user.core.permissions` is the single authority, anonymous routes pass `caller=None`), then
 calls `AuthService`. Responses that carry tokens or user data say `Cache-Control: no-store`
 themselves (the edge adds it too when absent).
+
+Login reads its body itself: a login refused for invalid input (a NUL in the email, say) is
+still audited as `login_failed` before the 422 (`AuthService.refuse_invalid_login`).
 """
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
 from fastapi import APIRouter, Request, Response, status
+from pydantic import ValidationError
 
+from boundary.http import openapi
+from boundary.http.openapi import EVERY_ROUTE, WITH_BODY, Responses, problem
 from boundary.user.core.permissions import Action
 from boundary.user.shell.auth_schemas import (
     LoginRequest,
@@ -25,42 +31,36 @@ from boundary.user.shell.auth_schemas import (
     RefreshResponse,
 )
 from boundary.user.shell.http_deps import Caller, Context, Module, guard
+from boundary.user.shell.json_body import body_doc, field_errors, json_object
 from boundary.user.shell.schemas import UserOut
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=EVERY_ROUTE)
 
 NO_STORE: Final = "no-store"
-_PROBLEM: Final[dict[str, Any]] = {"content": {"application/problem+json": {}}}
-UNAUTHENTICATED: Final[dict[int | str, dict[str, Any]]] = {
-    401: {"description": "Missing, invalid or expired credentials.", **_PROBLEM}
+_CHALLENGE = {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}}
+UNAUTHENTICATED: Final[Responses] = {
+    401: problem("Missing, invalid or expired credentials.", _CHALLENGE)
 }
-INVALID: Final[dict[int | str, dict[str, Any]]] = {
-    422: {"description": "Invalid input; `errors` names the fields.", **_PROBLEM}
+CONFLICT: Final[Responses] = {409: problem("MFA is not in a state that allows this step.")}
+LOGIN_REFUSED: Final[Responses] = {
+    401: problem(
+        "Login failed: one generic problem for every cause; after a right password with MFA "
+        "on and a missing or wrong code, the problem type ends in `mfa-required`.",
+        _CHALLENGE,
+    )
 }
-CONFLICT: Final[dict[int | str, dict[str, Any]]] = {
-    409: {"description": "MFA is not in a state that allows this step.", **_PROBLEM}
+TOO_MANY_FAILURES: Final[Responses] = {
+    429: problem(
+        "Too many failed logins from this IP (or requests from it); `Retry-After` says when "
+        "to retry.",
+        {**openapi.RETRY_AFTER, **openapi.RATE_LIMIT_HEADERS},
+    )
 }
-LOGIN_REFUSED: Final[dict[int | str, dict[str, Any]]] = {
-    401: {
-        "description": "Login failed: one generic problem for every cause; after a right "
-        "password with MFA on and a missing or wrong code, the problem type ends in "
-        "`mfa-required`.",
-        **_PROBLEM,
-    }
-}
-
-TOO_MANY_FAILURES: Final[dict[int | str, dict[str, Any]]] = {
-    429: {
-        "description": "Too many failed logins from this IP; `Retry-After` says when to retry.",
-        **_PROBLEM,
-    }
-}
-TOO_MANY_WRONG_CODES: Final[dict[int | str, dict[str, Any]]] = {
-    429: {
-        "description": "Five wrong codes within 15 minutes: further attempts are refused "
-        "(audited); `Retry-After` says when to retry.",
-        **_PROBLEM,
-    }
+TOO_MANY_CODES: Final[Responses] = {
+    429: problem(
+        "Too many requests, or too many wrong codes; `Retry-After` says when to retry.",
+        {**openapi.RETRY_AFTER, **openapi.RATE_LIMIT_HEADERS},
+    )
 }
 
 
@@ -72,12 +72,20 @@ def _no_store(response: Response) -> None:
     "/login",
     summary="Log in with email and password (and an MFA code once enabled)",
     response_model=LoginResponse,
-    responses={**LOGIN_REFUSED, **INVALID, **TOO_MANY_FAILURES},
+    responses={**LOGIN_REFUSED, **WITH_BODY, **TOO_MANY_FAILURES},
+    openapi_extra=body_doc(LoginRequest),
 )
 async def login(
-    body: LoginRequest, request: Request, response: Response, module: Module, ctx: Context
+    request: Request, response: Response, module: Module, ctx: Context
 ) -> LoginResponse:
     await guard(request, None, Action.AUTH_LOGIN)
+    raw = await json_object(request)
+    try:
+        body = LoginRequest.model_validate(raw)
+    except ValidationError as exc:
+        await module.auth.refuse_invalid_login(
+            email=raw.get("email"), errors=field_errors(exc), ctx=ctx
+        )
     result = await module.auth.login(
         email=body.email, password=body.password, mfa_code=body.mfa_code, ctx=ctx
     )
@@ -94,7 +102,7 @@ async def login(
     "/refresh",
     summary="Exchange a live session token for a new access token",
     response_model=RefreshResponse,
-    responses={**UNAUTHENTICATED, **INVALID},
+    responses={**UNAUTHENTICATED, **WITH_BODY},
 )
 async def refresh(
     body: RefreshRequest, request: Request, response: Response, module: Module
@@ -135,7 +143,7 @@ async def me(request: Request, response: Response, caller: Caller) -> UserOut:
     summary="Change the own password; every other session is revoked",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses={**UNAUTHENTICATED, **INVALID},
+    responses={**UNAUTHENTICATED, **WITH_BODY},
 )
 async def change_password(
     body: PasswordChangeRequest, request: Request, caller: Caller, module: Module, ctx: Context
@@ -167,7 +175,7 @@ async def mfa_setup(
     summary="Enable MFA with a code from the authenticator app; returns backup codes once "
     "and revokes the caller's other sessions",
     response_model=MfaEnableResponse,
-    responses={**UNAUTHENTICATED, **CONFLICT, **INVALID, **TOO_MANY_WRONG_CODES},
+    responses={**UNAUTHENTICATED, **CONFLICT, **WITH_BODY, **TOO_MANY_CODES},
 )
 async def mfa_enable(
     body: MfaCodeRequest,
@@ -188,7 +196,7 @@ async def mfa_enable(
     summary="Disable MFA with a TOTP code or an unused backup code",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses={**UNAUTHENTICATED, **CONFLICT, **INVALID, **TOO_MANY_WRONG_CODES},
+    responses={**UNAUTHENTICATED, **CONFLICT, **WITH_BODY, **TOO_MANY_CODES},
 )
 async def mfa_disable(
     body: MfaCodeRequest, request: Request, caller: Caller, module: Module, ctx: Context

@@ -1,23 +1,41 @@
 """Request and response schemas of `/api/v1/auth/*` (shell).
 
-Requests forbid unknown fields and bound every string, so an oversized value is a 422 before it
-reaches argon2. The password policy is NOT applied here: the core judges passwords
-(`validate_password`) and answers field errors the same way everywhere, and a login must never
-reveal policy details about a stored password.
+Requests forbid unknown fields, bound every string and refuse control characters in it (`Text`),
+so an oversized value is a 422 before it reaches argon2. The password policy is NOT applied
+here: the core judges new passwords (`validate_password`) and answers field errors the same
+way everywhere — their documented `minLength`/`maxLength` are the core's — and a login must
+never reveal policy details about a stored password.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from boundary.user.shell.schemas import UserOut
+from boundary.user.core.mfa import BACKUP_CODE_BYTES, TOTP_DIGITS
+from boundary.user.core.validation import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from boundary.user.shell.schemas import Text, UserOut
 
 MAX_EMAIL_INPUT = 320
 MAX_PASSWORD_INPUT = 1024
 MAX_CODE_INPUT = 64
 MAX_SESSION_TOKEN_INPUT = 256
+
+CODE_PATTERN: Final = (
+    rf"^[ -]*(?:(?:[0-9][ -]*){{{TOTP_DIGITS}}}|(?:[0-9A-Fa-f][ -]*){{{2 * BACKUP_CODE_BYTES}}})$"
+)
+"""Six digits (TOTP) or a backup code of twelve hex digits; spaces and dashes are ignored. A
+code of another shape is simply wrong: 422 on MFA enable/disable, the MFA 401 on login."""
+CODE_DOC: Final[dict[str, Any]] = {"pattern": CODE_PATTERN}
+NEW_PASSWORD_DOC: Final[dict[str, Any]] = {
+    "format": "password",
+    "minLength": MIN_PASSWORD_LENGTH,
+    "maxLength": MAX_PASSWORD_LENGTH,
+    "description": f"{MIN_PASSWORD_LENGTH}-{MAX_PASSWORD_LENGTH} characters, not a common "
+    "password or your email address, and strong enough for the strength estimate; refused "
+    "with the reason in words otherwise.",
+}
 
 
 class _Request(BaseModel):
@@ -32,13 +50,16 @@ class _Response(BaseModel):
 
 
 class LoginRequest(_Request):
-    email: str = Field(max_length=MAX_EMAIL_INPUT)
-    password: str = Field(max_length=MAX_PASSWORD_INPUT, repr=False)
-    mfa_code: str | None = Field(
+    email: Text = Field(max_length=MAX_EMAIL_INPUT)
+    password: Text = Field(
+        max_length=MAX_PASSWORD_INPUT, repr=False, json_schema_extra={"format": "password"}
+    )
+    mfa_code: Text | None = Field(
         default=None,
         max_length=MAX_CODE_INPUT,
         repr=False,
         description="A TOTP code or an unused backup code; required once MFA is enabled.",
+        json_schema_extra=CODE_DOC,
     )
 
 
@@ -53,7 +74,7 @@ class LoginResponse(_Response):
 
 
 class RefreshRequest(_Request):
-    session_token: str = Field(max_length=MAX_SESSION_TOKEN_INPUT, repr=False)
+    session_token: Text = Field(max_length=MAX_SESSION_TOKEN_INPUT, repr=False)
 
 
 class RefreshResponse(_Response):
@@ -66,8 +87,10 @@ class RefreshResponse(_Response):
 
 
 class PasswordChangeRequest(_Request):
-    current_password: str = Field(max_length=MAX_PASSWORD_INPUT, repr=False)
-    new_password: str = Field(max_length=MAX_PASSWORD_INPUT, repr=False)
+    current_password: Text = Field(
+        max_length=MAX_PASSWORD_INPUT, repr=False, json_schema_extra={"format": "password"}
+    )
+    new_password: Text = Field(repr=False, json_schema_extra=NEW_PASSWORD_DOC)
 
 
 # --- MFA ------------------------------------------------------------------------------------
@@ -79,7 +102,12 @@ class MfaSetupResponse(_Response):
 
 
 class MfaCodeRequest(_Request):
-    code: str = Field(max_length=MAX_CODE_INPUT, repr=False)
+    code: Text = Field(
+        max_length=MAX_CODE_INPUT,
+        repr=False,
+        description="A TOTP code, or (to disable) an unused backup code.",
+        json_schema_extra=CODE_DOC,
+    )
 
 
 class MfaEnableResponse(_Response):

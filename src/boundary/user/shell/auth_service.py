@@ -11,6 +11,7 @@ that names nobody, a real one for inactive, deleted and locked accounts.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Final, NoReturn, TypeVar
@@ -31,6 +32,7 @@ from boundary.user.core.lockout import (
     decide_login,
 )
 from boundary.user.core.model import Session, User
+from boundary.user.core.text import visible
 from boundary.user.core.tokens import access_claims
 from boundary.user.core.validation import MAX_EMAIL_LENGTH, normalize_email, validate_password
 from boundary.user.ports import UnitOfWork
@@ -45,6 +47,7 @@ from boundary.user.shell.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
+from boundary.user.shell.strength import estimate_for
 
 _T = TypeVar("_T")
 
@@ -262,6 +265,31 @@ class AuthService:
             self._log.warn("account_locked", email=attempted)
         return LoginRefused()
 
+    @operation("auth.login", _OPERATIONS)
+    async def refuse_invalid_login(
+        self, *, email: object, errors: Sequence[FieldError], ctx: RequestContext
+    ) -> NoReturn:
+        """Refuse a login whose input is invalid (422 with `errors`), auditing the attempt as
+        `login_failed` with reason `invalid_input` when it named an email at all."""
+        if isinstance(email, str):
+            subject = await self._find_by_email(email)
+            now = self._deps.clock.now()
+            async with self._deps.units() as unit:
+                await unit.audit.append(
+                    audit.login_failed(
+                        attempted_email=email,
+                        user=subject,
+                        reason="invalid_input",
+                        ctx=ctx,
+                        now=now,
+                    )
+                )
+                await unit.commit()
+            self._deps.metrics.increment(LOGIN_METRIC, tags={"result": "failure"})
+            attempted = visible(email.strip().lower())[:MAX_EMAIL_LENGTH]
+            self._log.warn("login_failed", reason="invalid_input", email=attempted)
+        raise Invalid(errors)
+
     # --- tokens and sessions -------------------------------------------------------------------
 
     def _access_token(self, user: User, session_id: UUID) -> tuple[str, int]:
@@ -325,6 +353,10 @@ class AuthService:
             common=self._deps.common_passwords,
             email=user.email,
             field="new_password",
+            strength=estimate_for(
+                self._deps.strength, new_password, email=user.email, name=user.name
+            ),
+            min_score=self._deps.policy.password_min_score,
         )
         if errors:
             raise Invalid(errors)

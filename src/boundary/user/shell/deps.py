@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from boundary.kernel.clock import Clock, Ids
 from boundary.observability.logging import Logger
 from boundary.observability.metrics.ports import Metrics
+from boundary.user.core.strength import PasswordStrength
 from boundary.user.ports import FailureLimit, ReadersFactory, UnitOfWorkFactory
 from boundary.user.shell.auth_cache import AuthCache
 from boundary.user.shell.crypto_ports import PasswordHasherPort, SecretCodes, TokenCodec
+from boundary.user.shell.strength import ZxcvbnStrength
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -22,6 +24,7 @@ class UserPolicy:
     lockout_threshold: int
     lockout_seconds: int
     touch_interval: int = 60
+    password_min_score: int = 3
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,3 +50,4 @@ class UserDeps:
     """Told of every failed or blocked login: the suspicious-authentication alarm."""
     cache: AuthCache | None = None
     """Sessions and users kept in memory while a change channel is live (PostgreSQL)."""
+    strength: PasswordStrength = field(default_factory=ZxcvbnStrength)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from structlog.contextvars import bind_contextvars
 
 from boundary.user.core import permissions
@@ -38,7 +39,16 @@ def request_context(request: Request) -> RequestContext:
     )
 
 
-async def current_principal(request: Request) -> Principal:
+BEARER = HTTPBearer(
+    auto_error=False, description="An access token from POST /api/v1/auth/login or /refresh."
+)
+"""Declares the bearer scheme in OpenAPI (the docs' "Authorize"); the header is read below."""
+
+
+async def current_principal(
+    request: Request,
+    _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
+) -> Principal:
     """The authenticated caller (401 otherwise); also tells the access log and the log
     context who it was."""
     header = request.headers.get("authorization", "")

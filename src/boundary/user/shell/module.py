@@ -105,6 +105,7 @@ def build_user_module(
             session_ttl=int(security.session_ttl),
             lockout_threshold=security.lockout_threshold,
             lockout_seconds=int(security.lockout_duration),
+            password_min_score=security.password_min_score,
         ),
         common_passwords=_common_passwords(),
         metrics=metrics,

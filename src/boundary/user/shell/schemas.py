@@ -1,4 +1,10 @@
-"""Response schemas shared by the user module's routers (shell).
+"""Schemas shared by the user module's routers (shell): the `Text` type of every text input,
+and the user as responses show it.
+
+`Text` is how the core's control-character rule (`user.core.text`) reaches HTTP: every string
+field of every request body and every string query parameter is a `Text`, so a NUL or other
+control character is a 422 naming the field on every database, and the OpenAPI document says
+so with a `pattern`.
 
 A user is always rendered through `UserOut`, which has no field for `password_hash` or
 `mfa_secret`: what is not in the schema cannot leak.
@@ -7,11 +13,37 @@ A user is always rendered through `UserOut`, which has no field for `password_ha
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
 from boundary.user.core.model import Role, User
+from boundary.user.core.text import CONTROL_MESSAGE, NO_CONTROL_PATTERN, has_control_characters
+
+
+def _without_control_characters(value: str) -> str:
+    if has_control_characters(value):
+        raise PydanticCustomError("control_characters", CONTROL_MESSAGE)
+    return value
+
+
+class _DocumentedPattern:
+    """Adds the control-character rule to a string's JSON Schema (validation is the function
+    above: pydantic's own `pattern` would run a second, different regex engine)."""
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema: dict[str, Any] = handler(core_schema)
+        schema["pattern"] = NO_CONTROL_PATTERN
+        return schema
+
+
+Text = Annotated[str, AfterValidator(_without_control_characters), _DocumentedPattern()]
+"""A string without control characters (Unicode Cc and Cs); bound its length where used."""
 
 
 class UserOut(BaseModel):

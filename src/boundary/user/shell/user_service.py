@@ -39,6 +39,7 @@ from boundary.user.core.model import AuditEvent, AuditFilter, Session, User, Use
 from boundary.user.ports import EmailTaken, UnitOfWork
 from boundary.user.shell.deps import UserDeps
 from boundary.user.shell.errors import Conflict, Invalid, NotFound
+from boundary.user.shell.strength import estimate_for
 
 USERS_CREATED_METRIC: Final = "application.users.created.count"
 DEFAULT_ADMIN_NAME: Final = "Administrator"
@@ -239,6 +240,8 @@ class UserService:
             password=password,
             role=role,
             common=self._deps.common_passwords,
+            strength=estimate_for(self._deps.strength, password, email=email, name=name),
+            min_score=self._deps.policy.password_min_score,
         )
         if isinstance(checked, list):
             raise Invalid(checked)
@@ -280,7 +283,11 @@ class UserService:
         while True:
             candidate = secrets.token_urlsafe(GENERATED_PASSWORD_BYTES)
             common = self._deps.common_passwords
-            if not rules.validate_password(candidate, common=common, email=email):
+            strength = estimate_for(self._deps.strength, candidate, email=email, name=None)
+            min_score = self._deps.policy.password_min_score
+            if not rules.validate_password(
+                candidate, common=common, email=email, strength=strength, min_score=min_score
+            ):
                 return candidate
 
     def _created(self, user: User, actor: ActorRef | None) -> None:

@@ -11,26 +11,31 @@ permission table is the single authority; a 403 is audited), then calls `UserSer
   the guard still runs first, so a non-admin gets the same 403 as for a real id.
 * Listings answer `{items, total, limit, offset}` with an RFC 5988 `Link` header (relative
   URLs, the other query parameters kept).
+* Every string query parameter is a `Text` (no control characters, 422 naming it otherwise);
+  `responses=` lists every answer a route gives (`http.openapi`), so the OpenAPI document
+  says what the server does.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
-from typing import Annotated, Any, Final
+from datetime import datetime
+from typing import Annotated, Final
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from boundary.http.errors import ProblemException, validation_field_errors
+from boundary.http import openapi
+from boundary.http.openapi import EVERY_ROUTE, INVALID, WITH_BODY, Responses, problem
 from boundary.kernel.pagination import Window, page_links
-from boundary.kernel.problems import FieldError, standard_problem
+from boundary.kernel.problems import FieldError
 from boundary.user.core.model import AuditFilter, Role, UserFilter
 from boundary.user.core.permissions import Action
+from boundary.user.core.validation import DATE_TIME_EXAMPLE, parse_date_time
 from boundary.user.shell.errors import Invalid, NotFound
 from boundary.user.shell.http_deps import Caller, Context, Module, guard
-from boundary.user.shell.schemas import UserOut
+from boundary.user.shell.json_body import body_doc, field_errors, json_object
+from boundary.user.shell.schemas import Text, UserOut
 from boundary.user.shell.users_schemas import (
     AuditEventOut,
     AuditListResponse,
@@ -41,42 +46,35 @@ from boundary.user.shell.users_schemas import (
     UserPatchRequest,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["users"])
+router = APIRouter(prefix="/api/v1", tags=["users"], responses=EVERY_ROUTE)
 
-_PROBLEM: Final[dict[str, Any]] = {"content": {"application/problem+json": {}}}
-_ERRORS: Final[dict[int | str, dict[str, Any]]] = {
-    401: {"description": "Missing, invalid or expired credentials.", **_PROBLEM},
-    403: {"description": "The caller's role may not do this (audited).", **_PROBLEM},
+MAX_OFFSET: Final = 1_000_000_000
+_ERRORS: Final[Responses] = {
+    401: problem(
+        "Missing, invalid or expired credentials.",
+        {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}},
+    ),
+    403: problem("The caller's role may not do this (audited)."),
 }
-_NOT_FOUND: Final[dict[int | str, dict[str, Any]]] = {
-    404: {"description": "No such user (or soft-deleted, or not a UUID).", **_PROBLEM}
+_NOT_FOUND: Final[Responses] = {404: problem("No such user (or soft-deleted, or not a UUID).")}
+_LAST_ADMIN = "it would leave no active admin"
+_CONFLICT_ON_UPDATE: Final[Responses] = {
+    409: problem(f"Refused: {_LAST_ADMIN} (demoting or deactivating the last one).")
 }
-_INVALID: Final[dict[int | str, dict[str, Any]]] = {
-    400: {"description": "The body is not valid JSON.", **_PROBLEM},
-    422: {"description": "Invalid input; `errors` names the fields.", **_PROBLEM},
+_CONFLICT_ON_DELETE: Final[Responses] = {
+    409: problem(f"Refused: an actor cannot delete their own account, or {_LAST_ADMIN}.")
 }
+_LINK = {"Link": {"description": "RFC 5988 first, prev, next, last.", "schema": {"type": "string"}}}
 
 Limit = Annotated[int, Query(ge=1, le=100, description="page size, 1–100")]
-Offset = Annotated[int, Query(ge=0, description="rows to skip")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="rows to skip")]
 
 
-def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
-    """OpenAPI for a body the route reads itself (see the module docstring)."""
-    schema = {"content": {"application/json": {"schema": model.model_json_schema()}}}
-    return {"requestBody": {**schema, "required": True}}
-
-
-async def _json_object(request: Request) -> dict[str, Any]:
-    """The body as a JSON object: 400 when it is not JSON, 422 when it is not an object."""
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ProblemException(
-            standard_problem(400, detail="The request body is not valid JSON.")
-        ) from None
-    if not isinstance(body, dict):
-        raise Invalid([FieldError(field="body", message="must be a JSON object")])
-    return body
+def _listing(description: str) -> Responses:
+    """The 200 of a paginated listing, with its `Link` and rate-limit headers."""
+    answer = openapi.with_rate_limit_headers(description)
+    answer["headers"].update(_LINK)
+    return {200: answer}
 
 
 UserIdPath = Annotated[str, Path(alias="id", description="The user's id (a UUID).")]
@@ -107,18 +105,29 @@ def _link(response: Response, request: Request, window: Window, total: int) -> N
     summary="Create a user (admin)",
     status_code=status.HTTP_201_CREATED,
     response_model=UserOut,
-    responses={**_ERRORS, **_INVALID, 409: {"description": "Email already registered."}},
-    openapi_extra=_body_doc(UserCreateRequest),
+    responses={
+        201: {
+            "description": "Created; `Location` names the new user.",
+            "headers": {
+                "Location": {"description": "/api/v1/users/{id}", "schema": {"type": "string"}},
+                **openapi.RATE_LIMIT_HEADERS,
+            },
+        },
+        **_ERRORS,
+        **WITH_BODY,
+        409: problem("Email already registered (also by a deleted account)."),
+    },
+    openapi_extra=body_doc(UserCreateRequest),
 )
 async def create_user(
     request: Request, response: Response, caller: Caller, module: Module, ctx: Context
 ) -> UserOut:
-    body = await _json_object(request)
+    body = await json_object(request)
     await guard(request, caller, Action.USERS_CREATE, fields=body)
     try:
         fields = UserCreateRequest.model_validate(body)
     except ValidationError as exc:
-        raise Invalid(validation_field_errors(exc.errors())) from None
+        raise Invalid(field_errors(exc)) from None
     user = await module.users.create(
         caller.ref,
         email=fields.email,
@@ -135,7 +144,7 @@ async def create_user(
     "/users",
     summary="List users (admin, viewer)",
     response_model=UserListResponse,
-    responses=_ERRORS,
+    responses={**_listing("One page of users."), **_ERRORS, **INVALID},
 )
 async def list_users(
     request: Request,
@@ -147,7 +156,7 @@ async def list_users(
     role: Annotated[Role | None, Query(description="only this role")] = None,
     active: Annotated[bool | None, Query(description="true or false")] = None,
     q: Annotated[
-        str | None, Query(max_length=254, description="substring of email or name")
+        Text | None, Query(max_length=254, description="substring of email or name")
     ] = None,
 ) -> UserListResponse:
     await guard(request, caller, Action.USERS_LIST)
@@ -162,7 +171,7 @@ async def list_users(
     "/users/{id}",
     summary="Read one user (admin, viewer, self)",
     response_model=UserOut,
-    responses={**_ERRORS, **_NOT_FOUND},
+    responses={**_ERRORS, **_NOT_FOUND, **INVALID},
 )
 async def get_user(
     request: Request, user_id: UserIdPath, caller: Caller, module: Module
@@ -176,19 +185,14 @@ async def get_user(
     "/users/{id}",
     summary="Update name, role or active (admin; self for name)",
     response_model=UserOut,
-    responses={
-        **_ERRORS,
-        **_NOT_FOUND,
-        **_INVALID,
-        409: {"description": "The change would leave no active admin.", **_PROBLEM},
-    },
-    openapi_extra=_body_doc(UserPatchRequest),
+    responses={**_ERRORS, **_NOT_FOUND, **_CONFLICT_ON_UPDATE, **WITH_BODY},
+    openapi_extra=body_doc(UserPatchRequest),
 )
 async def update_user(
     request: Request, user_id: UserIdPath, caller: Caller, module: Module, ctx: Context
 ) -> UserOut:
     target = _user_id(user_id)
-    body = await _json_object(request)
+    body = await json_object(request)
     await guard(request, caller, Action.USERS_UPDATE, target_user_id=target, fields=body)
     user = await module.users.update(caller.ref, _existing(target), body, ctx)
     return UserOut.of(user)
@@ -199,14 +203,7 @@ async def update_user(
     summary="Soft-delete a user and revoke their sessions (admin)",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses={
-        **_ERRORS,
-        **_NOT_FOUND,
-        409: {
-            "description": "An actor cannot delete their own account, nor the last active admin.",
-            **_PROBLEM,
-        },
-    },
+    responses={**_ERRORS, **_NOT_FOUND, **_CONFLICT_ON_DELETE, **INVALID},
 )
 async def delete_user(
     request: Request, user_id: UserIdPath, caller: Caller, module: Module, ctx: Context
@@ -221,7 +218,7 @@ async def delete_user(
     "/users/{id}/sessions",
     summary="List a user's sessions, newest first (admin, self)",
     response_model=SessionListResponse,
-    responses={**_ERRORS, **_NOT_FOUND},
+    responses={**_listing("One page of sessions."), **_ERRORS, **_NOT_FOUND, **INVALID},
 )
 async def list_sessions(
     request: Request,
@@ -246,7 +243,7 @@ async def list_sessions(
     summary="Revoke all of a user's sessions (admin, self)",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses={**_ERRORS, **_NOT_FOUND},
+    responses={**_ERRORS, **_NOT_FOUND, **INVALID},
 )
 async def revoke_sessions(
     request: Request, user_id: UserIdPath, caller: Caller, module: Module, ctx: Context
@@ -277,7 +274,7 @@ async def reset_mfa(
     "/audit-events",
     summary="The audit log, newest first (admin)",
     response_model=AuditListResponse,
-    responses={**_ERRORS, 422: _INVALID[422]},
+    responses={**_listing("One page of audit events."), **_ERRORS, **INVALID},
 )
 async def list_audit_events(
     request: Request,
@@ -286,23 +283,31 @@ async def list_audit_events(
     module: Module,
     limit: Limit = 20,
     offset: Offset = 0,
-    event_type: Annotated[str | None, Query(max_length=64)] = None,
-    actor: Annotated[str | None, Query(max_length=254, description="user id or email")] = None,
+    event_type: Annotated[Text | None, Query(max_length=64)] = None,
+    actor: Annotated[Text | None, Query(max_length=254, description="user id or email")] = None,
     since: Annotated[
-        datetime | None, Query(description="ISO-8601, e.g. 2026-01-03T12:00:00Z")
+        Text | None,
+        Query(
+            max_length=40,
+            description=f"ISO-8601 date and time, e.g. {DATE_TIME_EXAMPLE}; no offset means UTC",
+            json_schema_extra={"format": "date-time"},
+        ),
     ] = None,
 ) -> AuditListResponse:
     await guard(request, caller, Action.AUDIT_LIST)
     window = Window(limit=limit, offset=offset)
-    where = AuditFilter(event_type=event_type or None, actor=actor or None, since=_utc(since))
+    where = AuditFilter(event_type=event_type or None, actor=actor or None, since=_since(since))
     page = await module.users.audit(where, window)
     _link(response, request, window, page.total)
     items = [AuditEventOut.of(event) for event in page.items]
     return AuditListResponse(items=items, total=page.total, limit=limit, offset=offset)
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    """A timestamp without an offset is read as UTC, like every timestamp Boundary writes."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
+def _since(raw: str | None) -> datetime | None:
+    """The `since` filter as a UTC datetime; 422 for anything but an ISO-8601 date-time."""
+    if raw is None:
+        return None
+    moment = parse_date_time(raw, field="since")
+    if isinstance(moment, FieldError):
+        raise Invalid([moment])
+    return moment

@@ -1,22 +1,45 @@
 """Request and response schemas of the user-administration routes (shell).
 
-Requests only check shape (types, required and unknown keys); the policy — email form, name,
-password rules, roles — stays in `user.core.validation`, so both layers answer 422 with field
-errors. Responses are built from core entities with `of(...)`; none has a field for a password
-hash, MFA secret or session token hash.
+Requests only check shape (types, required and unknown keys, no control characters); the
+policy — email form, name, password rules, roles — stays in `user.core.validation`, so both
+layers answer 422 with field errors. The limits the policy applies are documented on the
+fields (`json_schema_extra`) so the OpenAPI document tells clients what is accepted.
+Responses are built from core entities with `of(...)`; none has a field for a password hash,
+MFA secret or session token hash.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
-from boundary.user.core.model import AuditEvent, Role, Session
-from boundary.user.shell.schemas import UserOut
+from boundary.user.core.model import ROLES, AuditEvent, Role, Session
+from boundary.user.core.validation import MAX_EMAIL_LENGTH, MAX_NAME_LENGTH
+from boundary.user.shell.auth_schemas import NEW_PASSWORD_DOC
+from boundary.user.shell.schemas import Text, UserOut
+
+_NAME_DOC: dict[str, Any] = {
+    "minLength": 1,
+    "maxLength": MAX_NAME_LENGTH,
+    "description": f"Trimmed; 1-{MAX_NAME_LENGTH} characters, no line separators or "
+    "bidirectional overrides.",
+}
+
+
+def _optional(doc: Mapping[str, Any] | None = None) -> Callable[[dict[str, Any]], None]:
+    """`json_schema_extra` for a PATCH field: `doc` added, and no `default: null` — leaving a
+    field out is how it stays unchanged; sending null is refused."""
+
+    def update(schema: dict[str, Any]) -> None:
+        schema.pop("default", None)
+        schema.update(doc or {})
+
+    return update
 
 
 class UserCreateRequest(BaseModel):
@@ -24,10 +47,17 @@ class UserCreateRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: str = Field(examples=["ada@example.com"])
-    name: str = Field(examples=["Ada Lovelace"])
-    password: str = Field(json_schema_extra={"format": "password"})
-    role: str = Field(description="admin, user or viewer", examples=["user"])
+    email: Text = Field(
+        examples=["ada@example.com"],
+        json_schema_extra={"format": "email", "maxLength": MAX_EMAIL_LENGTH},
+    )
+    name: Text = Field(examples=["Ada Lovelace"], json_schema_extra=_NAME_DOC)
+    password: Text = Field(json_schema_extra=NEW_PASSWORD_DOC)
+    role: Text = Field(
+        description="admin, user or viewer",
+        examples=["user"],
+        json_schema_extra={"enum": list(ROLES)},
+    )
 
 
 class UserPatchRequest(BaseModel):
@@ -37,11 +67,11 @@ class UserPatchRequest(BaseModel):
     permissions are decided on the keys the client sent, before any validation.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
 
-    name: str | None = None
-    role: Role | None = None
-    active: bool | None = None
+    name: Text | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_optional(_NAME_DOC))
+    role: Role | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_optional())
+    active: bool | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_optional())
 
 
 class UserListResponse(BaseModel):

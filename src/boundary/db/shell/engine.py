@@ -12,7 +12,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -271,7 +273,11 @@ def _sqlite_connect(dbapi_conn: Any, record: Any, *, wal: bool) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     if wal:
-        cursor.execute("PRAGMA journal_mode=WAL")
+        # Persistent in the file once set. Switching needs the database to itself: while
+        # another connection is mid-transaction (several processes starting on a new file) it
+        # stays "locked" past the busy timeout — then the next connection switches it instead.
+        with contextlib.suppress(sqlite3.OperationalError):
+            cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 

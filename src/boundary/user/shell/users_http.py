@@ -259,7 +259,7 @@ async def revoke_sessions(
     summary="Reset a user's MFA: off, backup codes deleted (admin; audited)",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses={**_ERRORS, **_NOT_FOUND},
+    responses={**_ERRORS, **_NOT_FOUND, **INVALID},
 )
 async def reset_mfa(
     request: Request, user_id: UserIdPath, caller: Caller, module: Module, ctx: Context

@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
-	$(BIN)/lint-imports
+	$(BIN)/lint-imports --no-cache
 
 # `make bench SCALE=1000000` for a million users; BENCH_ARGS passes options (see bench/run.py).
 SCALE ?= 10000

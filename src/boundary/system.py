@@ -1,14 +1,14 @@
 """The composition root: `build_system(settings)` builds every component Boundary runs with.
 
 Nothing is constructed at import time anywhere in the package; entry points (the CLI, the
-process runner, tests) call `build_system` and receive the finished `System`. Later modules
-plug in here: they register routers, health checks, start-up and shutdown hooks.
+process runner, tests) call `build_system` and receive the finished `System`. Modules plug in
+here with their health checks, start-up and shutdown hooks. It builds no web app: the HTTP
+shell (`boundary.http.app`) turns a `System` into the listeners' ASGI apps.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -16,13 +16,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter
-
 from boundary import __version__
 from boundary.config.model import Settings
 from boundary.db.shell.engine import Database
-from boundary.db.shell.startup import MigrationsCheck, auto_migrate
 from boundary.migrations.shell import MigrationRunner
+from boundary.migrations.startup import MigrationsCheck, auto_migrate
 from boundary.observability.errors.ports import ErrorReporter
 from boundary.observability.errors.shell.sentry import close_sentry, init_sentry
 from boundary.observability.errors.shell.watch import FailedLoginAlarm
@@ -59,7 +57,6 @@ class System:
     failed_logins: FailedLoginAlarm | None = None
     """The suspicious-authentication watch (§10): one warning per 5 minutes past 50 failures."""
     version: str = __version__
-    routers: list[APIRouter] = field(default_factory=list)
     startup_hooks: list[Hook] = field(default_factory=list)
     shutdown_hooks: list[Hook] = field(default_factory=list)
 
@@ -79,25 +76,6 @@ class System:
                     hook=getattr(hook, "__qualname__", repr(hook)),
                     **{"error.kind": type(exc).__name__, "error.message": str(exc)},
                 )
-
-    def api_app(self) -> Any:
-        """The API listener's ASGI app (FastAPI behind the HTTP edge)."""
-        from boundary.http.app import create_api_app
-
-        return create_api_app(self)
-
-    def ops_app(self) -> Any:
-        """The ops listener's ASGI app."""
-        from boundary.http.app import wrap_for_listener
-        from boundary.ops.shell.app import OpsApp
-
-        ops = OpsApp(
-            self.lifecycle,
-            metrics=self.metrics_exposition,
-            liveness_stall_threshold=self.settings.ops.liveness_stall_threshold,
-            clock=time.monotonic,
-        )
-        return wrap_for_listener(ops, self.settings, get_logger("boundary.ops.access"), probe=True)
 
 
 def build_system(settings: Settings, **overrides: Any) -> System:
@@ -148,8 +126,6 @@ def build_system(settings: Settings, **overrides: Any) -> System:
     _wire_database(system)
     _wire_user(system)
     _wire_rate_limit(system)
-    with contextlib.suppress(KeyError):
-        system.routers.extend(overrides["routers"])
     return system
 
 
@@ -210,7 +186,6 @@ def _wire_database(system: System) -> None:
 def _wire_user(system: System) -> None:
     """Routers, password-hasher warm-up/close, and live-session counting for ops."""
     user = system.user
-    system.routers.extend(user.routers())
     system.startup_hooks.append(user.start)
     system.shutdown_hooks.append(user.close)
     system.monitor.session_counter = user.count_live_sessions

@@ -14,8 +14,8 @@ import pyotp
 import pytest
 
 from boundary.user.core.audit import RequestContext
+from boundary.user.core.errors import Conflict
 from boundary.user.core.model import AuditEvent, AuditFilter, User
-from boundary.user.shell.errors import Conflict
 from tests.conftest import FreshDatabase
 from tests.support.databases import REDIS_URL
 from tests.support.user_api import UserApi, user_api
@@ -137,7 +137,7 @@ async def test_the_last_admin_cannot_be_deleted(api: UserApi) -> None:
         await api.module.users.delete(None, admin.id, RequestContext())
 
     assert own.status_code == 409
-    assert "no active admin" in str(refused.value.problem.detail)
+    assert "no active admin" in str(refused.value.detail)
     assert (await api.client.get("/api/v1/auth/me", headers=headers)).status_code == 200
 
 

@@ -19,6 +19,7 @@ import pyotp
 import pytest
 
 from boundary.config.shell import load_config
+from boundary.http.app import create_api_app
 from boundary.migrations.shell import MigrationRunner
 from boundary.observability.errors.shell.watch import FailedLoginAlarm
 from boundary.system import build_system
@@ -102,7 +103,7 @@ async def limited_api(
         system.rate_limit.override(method, path, rate)
     await MigrationRunner(system.database, ROOT / "migrations").migrate()
     await system.start()
-    transport = httpx.ASGITransport(app=system.api_app(), client=("127.0.0.1", 50000))
+    transport = httpx.ASGITransport(app=create_api_app(system), client=("127.0.0.1", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         try:
             yield LimitedApi(system=system, client=client, metrics=metrics)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from boundary.http.app import create_api_app
 from boundary.user.core.permissions import POLICIES, Action
 from tests.conftest import FreshDatabase
 from tests.support.user_api import UserApi, user_api
@@ -60,7 +61,7 @@ def route_entries(app: Any) -> Iterator[Any]:
 def api_routes(api: UserApi) -> list[tuple[str, str]]:
     """(method, path template) of every `/api/v1/` route except the ENV=test helpers."""
     found: set[tuple[str, str]] = set()
-    for route in route_entries(fastapi_app(api.system.api_app())):
+    for route in route_entries(fastapi_app(create_api_app(api.system))):
         path = getattr(route, "path", None)
         if not isinstance(path, str) or not path.startswith(API_PREFIX):
             continue

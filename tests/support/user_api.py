@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from boundary.config.shell import load_config
+from boundary.http.app import create_api_app
 from boundary.migrations.shell import MigrationRunner
 from boundary.system import System, build_system
 from boundary.user.core import sessions as session_rules
@@ -111,7 +112,7 @@ async def user_api(
     system = build_system(settings, passwords=cheap_passwords(), **(overrides or {}))
     await MigrationRunner(system.database, ROOT / "migrations").migrate()
     await system.start()
-    transport = httpx.ASGITransport(app=system.api_app(), client=("127.0.0.1", 50000))
+    transport = httpx.ASGITransport(app=create_api_app(system), client=("127.0.0.1", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         try:
             yield UserApi(system=system, client=client)

@@ -14,11 +14,7 @@ import pytest
 from boundary.ratelimit.core import Deny, Quota
 from boundary.user.core import mfa, sessions
 from boundary.user.core.audit import RequestContext
-from boundary.user.core.model import User
-from boundary.user.shell.auth_service import AuthService
-from boundary.user.shell.authn import Principal
-from boundary.user.shell.deps import UserDeps, UserPolicy
-from boundary.user.shell.errors import (
+from boundary.user.core.errors import (
     Conflict,
     Invalid,
     LoginRefused,
@@ -26,6 +22,10 @@ from boundary.user.shell.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
+from boundary.user.core.model import User
+from boundary.user.shell.auth_service import AuthService
+from boundary.user.shell.authn import Principal
+from boundary.user.shell.deps import UserDeps, UserPolicy
 from tests.fakes.user_repositories import FakeUserStore
 
 pytestmark = pytest.mark.anyio
@@ -443,7 +443,7 @@ async def test_wrong_mfa_codes_are_audited_and_block_after_five(world: World) ->
     with pytest.raises(TooManyAttempts):
         await world.service.mfa_disable(principal, code=TOTP, ctx=CTX)
 
-    assert blocked.value.decision.retry_after == 60
+    assert blocked.value.retry_after == 60
     failed = [e for e in world.store.audit_events if e.event_type == "mfa_failed"]
     assert [e.result for e in failed] == ["failure"] * 5 + ["denied"] * 2
     assert [e.action for e in failed][-2:] == ["enable_mfa", "disable_mfa"]

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from boundary.config import ConfigError, load_config
 from boundary.http.middleware.security_headers import SecurityHeaderValues
-from boundary.ops.shell.listeners import OPS_LIMITS, api_limits
-from boundary.ops.shell.refusal import EVENT, Refusal, Refused, render
+from boundary.server.listeners import OPS_LIMITS, api_limits
+from boundary.server.refusal import EVENT, Refusal, Refused, render
 
 HEADERS = SecurityHeaderValues(
     csp="default-src 'none'", hsts="max-age=1", x_xss_protection="0", referrer_policy="no-referrer"

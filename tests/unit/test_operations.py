@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from boundary.http.errors import ProblemException
-from boundary.kernel.problems import Problem
+from boundary.db.errors import DatabaseUnavailable
+from boundary.kernel.errors import NotFound
 from boundary.observability.logging import configure_logging, get_logger, reset_logging
 from boundary.observability.operations import operation
 
@@ -36,8 +36,8 @@ class RecordingLogger:
         self._record("error", msg, fields)
 
 
-def not_found() -> ProblemException:
-    return ProblemException(Problem(status=404, slug="not-found", title="Not found"))
+def not_found() -> NotFound:
+    return NotFound("Not found")
 
 
 class Service:
@@ -78,11 +78,11 @@ def test_expected_problem_is_a_warning_and_propagates() -> None:
         async with operation("user.get", log):
             raise not_found()
 
-    with pytest.raises(ProblemException):
+    with pytest.raises(NotFound):
         asyncio.run(run())
     [(level, message, fields)] = log.events
     assert (level, message) == ("warn", "Operation failed")
-    assert fields["error.kind"] == "ProblemException"
+    assert fields["error.kind"] == "NotFound"
     assert fields["error.message"] == "Not found"
 
 
@@ -101,14 +101,14 @@ def test_unexpected_failure_is_an_error_with_its_secrets_redacted() -> None:
     assert "hunter2" not in fields["error.message"]
 
 
-def test_server_side_problem_is_an_error() -> None:
+def test_an_unavailable_database_is_an_error() -> None:
     log = RecordingLogger()
 
     async def run() -> None:
         async with operation("db.call", log):
-            raise ProblemException(Problem(status=503, slug="unavailable", title="Unavailable"))
+            raise DatabaseUnavailable("unreachable")
 
-    with pytest.raises(ProblemException):
+    with pytest.raises(DatabaseUnavailable):
         asyncio.run(run())
     assert log.events[0][0] == "error"
 
@@ -161,7 +161,7 @@ def test_json_log_line_has_the_contract_field_names(json_lines: io.StringIO) -> 
     async def delete() -> None:
         raise not_found()
 
-    with pytest.raises(ProblemException):
+    with pytest.raises(NotFound):
         asyncio.run(delete())
     record = json.loads(json_lines.getvalue().strip().splitlines()[-1])
     assert record["level"] == "warn"
@@ -169,7 +169,7 @@ def test_json_log_line_has_the_contract_field_names(json_lines: io.StringIO) -> 
     assert record["operation"] == "user.delete"
     assert record["user-id"] == "42"
     assert isinstance(record["duration-ms"], float)
-    assert record["error.kind"] == "ProblemException"
+    assert record["error.kind"] == "NotFound"
     assert record["error.message"] == "Not found"
 
 

@@ -1,14 +1,21 @@
-"""The API listener's app factory (shell): FastAPI routers behind the HTTP edge middleware."""
+"""The listeners' ASGI apps (HTTP shell): `create_api_app` — FastAPI routes behind rate limiting
+and the edge — and `create_ops_app` — the ops probes behind the edge. The composition root
+(`boundary.system`) builds the services; only this module turns them into web apps."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
-from boundary.db.shell.http_errors import install_database_errors
+from boundary.http.domain_errors import install_domain_errors
 from boundary.http.edge import SecurityHeaderValues, wrap_edge
 from boundary.http.errors import install_error_handlers
+from boundary.http.middleware.rate_limit import rate_limited
+from boundary.http.ops_app import OpsApp
+from boundary.http.routes import auth, health, test_only, users
 from boundary.observability.errors.ports import ErrorReporter
 from boundary.observability.logging import Logger, get_logger
 from boundary.observability.metrics.noop import NoopMetrics
@@ -19,10 +26,9 @@ if TYPE_CHECKING:
     from boundary.system import System
 
 
-def create_api_app(system: System) -> Any:
-    """FastAPI with health, every registered router and the error handlers, wrapped in the edge."""
-    from boundary.ops.shell import api_routes
-
+def create_api_app(system: System, *, extra_routers: Sequence[APIRouter] = ()) -> Any:
+    """The API listener's ASGI app: FastAPI with health, the user API and the error handlers,
+    behind rate limiting and the edge. `extra_routers` are for tests' own routes."""
     settings = system.settings
     docs = settings.docs_on
     app = FastAPI(
@@ -34,17 +40,14 @@ def create_api_app(system: System) -> Any:
     )
     app.state.system = system
     install_error_handlers(app, get_logger("boundary.http.errors"))
-    install_database_errors(app, get_logger("boundary.db"))
-    app.include_router(api_routes.router)
-    for router in system.routers:
+    install_domain_errors(app, get_logger("boundary.db"))
+    for router in (health.router, auth.router, users.router, *extra_routers):
         app.include_router(router)
     if settings.environment == "test":
-        from boundary.http import test_routes
-
-        app.include_router(test_routes.router)
+        app.include_router(test_only.router)
     # Rate limits (§5) and the client IP: inside the edge, so 429s are logged and carry the
     # correlation id and security headers; on the API listener only, never on ops.
-    limited = system.rate_limit.wrap(app, system.user.deps.tokens)
+    limited = rate_limited(app, system.rate_limit, system.user.deps.tokens)
     return wrap_for_listener(
         limited,
         settings,
@@ -52,6 +55,17 @@ def create_api_app(system: System) -> Any:
         metrics=None if isinstance(system.metrics, NoopMetrics) else system.metrics,
         reporter=system.error_reporter,
     )
+
+
+def create_ops_app(system: System) -> Any:
+    """The ops listener's ASGI app: probes and `/metrics`, behind the edge (no rate limits)."""
+    ops = OpsApp(
+        system.lifecycle,
+        metrics=system.metrics_exposition,
+        liveness_stall_threshold=system.settings.ops.liveness_stall_threshold,
+        clock=time.monotonic,
+    )
+    return wrap_for_listener(ops, system.settings, get_logger("boundary.ops.access"), probe=True)
 
 
 def wrap_for_listener(

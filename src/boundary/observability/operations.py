@@ -9,8 +9,8 @@
 
 On success one info event (debug for `read=True`) `Operation completed` with `operation`,
 `duration-ms`, `user-id`; on failure one event `Operation failed` that also has
-`error.kind` and `error.message` — at warn for an expected problem (`ProblemException` with a
-status below 500: not found, invalid input, forbidden), at error otherwise — and the exception
+`error.kind` and `error.message` — at warn for an expected refusal (a `DomainError`: not found,
+invalid input, forbidden), at error otherwise — and the exception
 propagates unchanged. A cancelled operation (client gone, shutdown) is logged at warn with
 `error.kind=CancelledError`.
 """
@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from types import TracebackType
 from typing import Any, Final, ParamSpec, Protocol, TypeVar
 
-from boundary.http.errors import ProblemException
+from boundary.kernel.errors import DomainError
 from boundary.kernel.redaction import redact_text
 
 COMPLETED: Final = "Operation completed"
@@ -102,6 +102,4 @@ class operation:
 
 def _expected(exc: BaseException) -> bool:
     """A client's problem (4xx) or a cancellation, not a fault of ours."""
-    if isinstance(exc, ProblemException):
-        return exc.problem.status < 500
-    return not isinstance(exc, Exception)
+    return isinstance(exc, DomainError) or not isinstance(exc, Exception)

@@ -1,6 +1,6 @@
 """HTTP shell middleware: 408 when the request body has not arrived by the listener's deadline.
 
-The listener (`boundary.ops.shell.http_protocol`) bounds how long a client may take to send a
+The listener (`boundary.server.http_protocol`) bounds how long a client may take to send a
 whole request, `http.request_read_timeout`. While the head is still arriving it answers 408
 itself; once the head is complete the app runs and waits for the body in `receive()`, and there
 this layer holds the same deadline, so that 408 passes the edge like any other answer

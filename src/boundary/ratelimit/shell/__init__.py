@@ -12,15 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from starlette.types import ASGIApp
-
 from boundary.config.model import Settings
 from boundary.observability.logging import Logger, get_logger
 from boundary.observability.metrics.ports import Metrics
 from boundary.ratelimit.core import Quota
 from boundary.ratelimit.shell.failure_limit import FailureLimit
 from boundary.ratelimit.shell.limiter import LimitsLimiter, make_quota
-from boundary.ratelimit.shell.middleware import RateLimitMiddleware, TokenVerifier
 
 __all__ = ["RateLimiting", "build_rate_limiting"]
 
@@ -80,21 +77,7 @@ class RateLimiting:
         make_quota("route", rate)  # fail now, not on the first request
         self.overrides[(method.upper(), path)] = rate
 
-    def wrap(self, app: ASGIApp, tokens: TokenVerifier) -> RateLimitMiddleware:
-        """`app` behind the rate-limit middleware (the API listener only)."""
-        return RateLimitMiddleware(
-            app,
-            limiter=self.limiter,
-            public=self.public,
-            authenticated=self.authenticated,
-            tokens=tokens,
-            logger=self.logger,
-            metrics=self.metrics,
-            trusted_proxies=self.trusted_proxies,
-            overrides=self._override_quotas(),
-        )
-
-    def _override_quotas(self) -> Mapping[tuple[str, str], Quota]:
+    def override_quotas(self) -> Mapping[tuple[str, str], Quota]:
         return {
             (method, path): make_quota(f"route:{method} {path}", rate, self.public.mode)
             for (method, path), rate in self.overrides.items()

@@ -20,7 +20,7 @@ from boundary.observability.logging import Logger
 from boundary.observability.metrics.ports import Metrics
 from boundary.ratelimit.core import Deny, Quota
 from boundary.ratelimit.ports import Limiter
-from boundary.ratelimit.shell.middleware import report_exceeded
+from boundary.ratelimit.shell.report import report_exceeded
 
 Subject = Literal["ip", "user"]
 

@@ -20,8 +20,19 @@ from uuid import UUID
 from boundary.kernel.problems import FieldError
 from boundary.observability.logging import get_logger
 from boundary.observability.operations import operation
+from boundary.ratelimit.core import Deny
+from boundary.ratelimit.core import headers as rate_headers
 from boundary.user.core import audit, mfa, sessions
 from boundary.user.core.audit import RequestContext
+from boundary.user.core.errors import (
+    Conflict,
+    Invalid,
+    LoginRefused,
+    MfaCodeRequired,
+    TooManyAttempts,
+    Unauthenticated,
+    UserNotFound,
+)
 from boundary.user.core.lockout import (
     LoginAttempt,
     LoginDecision,
@@ -38,15 +49,6 @@ from boundary.user.core.validation import MAX_EMAIL_LENGTH, normalize_email, val
 from boundary.user.ports import UnitOfWork
 from boundary.user.shell.authn import Principal
 from boundary.user.shell.deps import UserDeps
-from boundary.user.shell.errors import (
-    Conflict,
-    Invalid,
-    LoginRefused,
-    MfaCodeRequired,
-    NotFound,
-    TooManyAttempts,
-    Unauthenticated,
-)
 from boundary.user.shell.strength import estimate_for
 
 _T = TypeVar("_T")
@@ -106,7 +108,7 @@ class AuthService:
         blocked = None if limit is None else await limit.check(ctx.ip)
         if blocked is not None:
             self._alarm()
-            raise TooManyAttempts(blocked)
+            raise _too_many(blocked)
         try:
             return await self._login(email=email, password=password, mfa_code=mfa_code, ctx=ctx)
         except (LoginRefused, MfaCodeRequired) as refused:
@@ -463,7 +465,7 @@ class AuthService:
         async with self._deps.units() as unit:
             await unit.audit.append(event)
             await unit.commit()
-        raise TooManyAttempts(blocked)
+        raise _too_many(blocked)
 
     async def _mfa_wrong_code(
         self, unit: UnitOfWork, principal: Principal, step: audit.MfaStep, ctx: RequestContext
@@ -500,7 +502,7 @@ class AuthService:
         """The caller's row as it is now, inside the unit (another request may have changed it)."""
         current = await unit.users.get(user.id)
         if current is None or current.deleted_at is not None:
-            raise NotFound()
+            raise UserNotFound()
         return current
 
 
@@ -528,3 +530,9 @@ def _allowed(result: _T | mfa.Refused) -> _T:
             raise Invalid([_WRONG_CODE])
         raise Conflict(REFUSAL_DETAILS[result.reason])
     return result
+
+
+def _too_many(decision: Deny) -> TooManyAttempts:
+    """The refusal of a blocked attempt, carrying the limit's Retry-After and RateLimit
+    headers."""
+    return TooManyAttempts(decision.retry_after, rate_headers(decision))

@@ -18,12 +18,12 @@ from boundary.observability.logging import Logger
 from boundary.user.core import sessions as session_rules
 from boundary.user.core import tokens
 from boundary.user.core.audit import ActorRef, actor_of
+from boundary.user.core.errors import Unauthenticated
 from boundary.user.core.model import Session, User
 from boundary.user.core.permissions import Actor
 from boundary.user.ports import ReadersFactory, UnitOfWorkFactory
 from boundary.user.shell.auth_cache import AuthCache
 from boundary.user.shell.crypto_ports import TokenCodec
-from boundary.user.shell.errors import Unauthenticated
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""The user module's composition (shell): `build_user_module` wires ports, services, routers.
+"""The user module's composition (shell): `build_user_module` wires ports and services.
 
 Called once by `boundary.system.build_system`; tests pass overrides (a cheap password
 hasher, a fixed clock) through it.
@@ -13,8 +13,6 @@ from importlib import resources
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter
-
 from boundary.config.model import Settings
 from boundary.db.shell.change_feed import PgChangeFeed
 from boundary.db.shell.engine import Database
@@ -22,6 +20,7 @@ from boundary.observability.logging import get_logger
 from boundary.observability.metrics.ports import Metrics
 from boundary.ratelimit.shell import RateLimiting
 from boundary.user.core.validation import COMMON_PASSWORDS_RESOURCE, load_common_passwords
+from boundary.user.shell.access import AccessControl
 from boundary.user.shell.auth_cache import AuthCache
 from boundary.user.shell.auth_service import AuthService
 from boundary.user.shell.authn import Authenticator
@@ -38,6 +37,7 @@ class UserModule:
     authenticator: Authenticator
     auth: AuthService
     users: UserService
+    access: AccessControl
     change_feed: PgChangeFeed | None = None
     """Keeps `deps.cache` on while PostgreSQL's change channel is live; None: no cache."""
 
@@ -48,11 +48,6 @@ class UserModule:
     @property
     def units(self) -> Any:
         return self.deps.units
-
-    def routers(self) -> list[APIRouter]:
-        from boundary.user.shell import auth_http, users_http
-
-        return [auth_http.router, users_http.router]
 
     async def start(self) -> None:
         warm_up = getattr(self.deps.passwords, "warm_up", None)
@@ -128,6 +123,7 @@ def build_user_module(
         authenticator=authenticator,
         auth=AuthService(deps),
         users=UserService(deps),
+        access=AccessControl(deps),
         change_feed=_change_feed(settings, database, cache),
     )
 

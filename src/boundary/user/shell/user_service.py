@@ -35,10 +35,10 @@ from boundary.observability.operations import operation
 from boundary.user.core import admins, audit, mfa
 from boundary.user.core import validation as rules
 from boundary.user.core.audit import ActorRef, RequestContext
+from boundary.user.core.errors import Conflict, Invalid, UserNotFound
 from boundary.user.core.model import AuditEvent, AuditFilter, Session, User, UserFilter
 from boundary.user.ports import EmailTaken, UnitOfWork
 from boundary.user.shell.deps import UserDeps
-from boundary.user.shell.errors import Conflict, Invalid, NotFound
 from boundary.user.shell.strength import estimate_for
 
 USERS_CREATED_METRIC: Final = "application.users.created.count"
@@ -298,7 +298,7 @@ class UserService:
 
 def _live(user: User | None) -> User:
     if user is None or user.deleted_at is not None:
-        raise NotFound()
+        raise UserNotFound()
     return user
 
 

@@ -18,9 +18,11 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
+
+from boundary.cli.common import ConfigDirOpt, EnvOpt, fail, load_with_logging
 
 if TYPE_CHECKING:
     from boundary.config.model import Settings
@@ -29,13 +31,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 migrate_app = typer.Typer(help="Apply, inspect and roll back SQL migrations.", no_args_is_help=True)
-
-EnvOpt = Annotated[
-    str | None, typer.Option("--env", help="dev|test|prod (default: $ENV, else dev)")
-]
-ConfigDirOpt = Annotated[
-    Path | None, typer.Option("--config-dir", help="default: $BOUNDARY_CONFIG_DIR, else config/")
-]
 
 
 @migrate_app.command("status")
@@ -74,7 +69,7 @@ def rollback(
 ) -> None:
     """Revert the last N applied migrations (newest first) with their .down.sql files."""
     if steps < 1:
-        _fail(f"--steps must be a positive integer (got {steps})", 2)
+        fail(f"--steps must be a positive integer (got {steps})", 2)
     settings = _settings(env, config_dir)
 
     async def action(runner: MigrationRunner) -> list[str]:
@@ -98,9 +93,9 @@ def create(
     try:
         paths = create_migration(directory, name, datetime.now(UTC))
     except MigrationRefused as exc:
-        _fail(str(exc), 2)
+        fail(str(exc), 2)
     except OSError as exc:
-        _fail(f"cannot write to {directory}: {exc.strerror or exc}", 1)
+        fail(f"cannot write to {directory}: {exc.strerror or exc}", 1)
     _echo(str(path) for path in paths)
 
 
@@ -109,16 +104,7 @@ def create(
 
 def _settings(env: str | None, config_dir: Path | None) -> Settings:
     """Validated settings (exit 2 otherwise), with logging set up as configured."""
-    from boundary.cli import load
-    from boundary.config.shell import LoadedConfig
-    from boundary.observability.logging import configure_logging
-
-    loaded: LoadedConfig = load(env, config_dir)
-    settings = loaded.settings
-    configure_logging(
-        level=settings.logging.level, fmt=settings.logging.format, service=settings.metrics.service
-    )
-    return settings
+    return load_with_logging(env, config_dir).settings
 
 
 def _run(settings: Settings, action: Callable[[MigrationRunner], Awaitable[T]]) -> T:
@@ -130,11 +116,11 @@ def _run(settings: Settings, action: Callable[[MigrationRunner], Awaitable[T]]) 
     try:
         return asyncio.run(_with_runner(settings, action))
     except MigrationRefused as exc:
-        _fail(str(exc), 2)
+        fail(str(exc), 2)
     except MigrationError as exc:
-        _fail(str(exc), 1)
+        fail(str(exc), 1)
     except DatabaseUnavailable as exc:
-        _fail(f"{exc} ({display_url(settings.database.url)})", 1)
+        fail(f"{exc} ({display_url(settings.database.url)})", 1)
 
 
 async def _with_runner(settings: Settings, action: Callable[[MigrationRunner], Awaitable[T]]) -> T:
@@ -178,9 +164,3 @@ def _report(verb: str, ids: Iterable[str], names: Mapping[str, str]) -> list[str
 def _echo(lines: Iterable[str]) -> None:
     for line in lines:
         typer.echo(line)
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    from boundary.cli import fail
-
-    fail(message, code)

@@ -17,9 +17,10 @@ from fastapi import APIRouter, Request, Response, status
 from pydantic import ValidationError
 
 from boundary.http import openapi
+from boundary.http.caller import Caller, Context, Module, guard
+from boundary.http.json_body import body_doc, field_errors, json_object
 from boundary.http.openapi import EVERY_ROUTE, WITH_BODY, Responses, problem
-from boundary.user.core.permissions import Action
-from boundary.user.shell.auth_schemas import (
+from boundary.http.schemas.auth import (
     LoginRequest,
     LoginResponse,
     MfaCodeRequest,
@@ -30,9 +31,8 @@ from boundary.user.shell.auth_schemas import (
     RefreshRequest,
     RefreshResponse,
 )
-from boundary.user.shell.http_deps import Caller, Context, Module, guard
-from boundary.user.shell.json_body import body_doc, field_errors, json_object
-from boundary.user.shell.schemas import UserOut
+from boundary.http.schemas.common import UserOut
+from boundary.user.core.permissions import Action
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=EVERY_ROUTE)
 

@@ -27,8 +27,8 @@ import uvicorn
 
 from boundary.http.app import security_header_values
 from boundary.observability.logging import get_logger
-from boundary.ops.shell.http_protocol import ConnectionLimits, guarded_protocol
-from boundary.ops.shell.refusal import Refusal
+from boundary.server.http_protocol import ConnectionLimits, guarded_protocol
+from boundary.server.refusal import Refusal
 
 if TYPE_CHECKING:
     from boundary.config.model import Settings

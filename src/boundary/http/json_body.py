@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from boundary.http.errors import ProblemException, validation_field_errors
 from boundary.kernel.problems import FieldError, standard_problem
-from boundary.user.shell.errors import Invalid
+from boundary.user.core.errors import Invalid
 
 
 def body_doc(model: type[BaseModel]) -> dict[str, Any]:

@@ -26,17 +26,11 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from pydantic import ValidationError
 
 from boundary.http import openapi
+from boundary.http.caller import Caller, Context, Module, guard
+from boundary.http.json_body import body_doc, field_errors, json_object
 from boundary.http.openapi import EVERY_ROUTE, INVALID, WITH_BODY, Responses, problem
-from boundary.kernel.pagination import Window, page_links
-from boundary.kernel.problems import FieldError
-from boundary.user.core.model import AuditFilter, Role, UserFilter
-from boundary.user.core.permissions import Action
-from boundary.user.core.validation import DATE_TIME_EXAMPLE, parse_date_time
-from boundary.user.shell.errors import Invalid, NotFound
-from boundary.user.shell.http_deps import Caller, Context, Module, guard
-from boundary.user.shell.json_body import body_doc, field_errors, json_object
-from boundary.user.shell.schemas import Text, UserOut
-from boundary.user.shell.users_schemas import (
+from boundary.http.schemas.common import Text, UserOut
+from boundary.http.schemas.users import (
     AuditEventOut,
     AuditListResponse,
     SessionListResponse,
@@ -45,6 +39,12 @@ from boundary.user.shell.users_schemas import (
     UserListResponse,
     UserPatchRequest,
 )
+from boundary.kernel.pagination import Window, page_links
+from boundary.kernel.problems import FieldError
+from boundary.user.core.errors import Invalid, UserNotFound
+from boundary.user.core.model import AuditFilter, Role, UserFilter
+from boundary.user.core.permissions import Action
+from boundary.user.core.validation import DATE_TIME_EXAMPLE, parse_date_time
 
 router = APIRouter(prefix="/api/v1", tags=["users"], responses=EVERY_ROUTE)
 
@@ -91,7 +91,7 @@ def _user_id(raw: str) -> UUID | None:
 def _existing(user_id: UUID | None) -> UUID:
     """The id, once the guard has passed; a malformed one names no user."""
     if user_id is None:
-        raise NotFound()
+        raise UserNotFound()
     return user_id
 
 

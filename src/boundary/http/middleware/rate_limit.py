@@ -29,12 +29,12 @@ from boundary.observability.metrics.ports import Metrics
 from boundary.ratelimit import core
 from boundary.ratelimit.core import Deny, Quota, RouteOverrides
 from boundary.ratelimit.ports import Limiter
+from boundary.ratelimit.shell import RateLimiting
+from boundary.ratelimit.shell.report import report_exceeded
 
-EXCEEDED_METRIC: Final = "rate_limit.exceeded.count"
 PER_IP_PATHS: Final = frozenset({"/api/v1/auth/login", "/api/v1/auth/refresh"})
 """Public endpoints: always the per-IP budget, even with a Bearer token attached, which would
 otherwise let any still-valid token move a client onto the larger per-user budget."""
-EXCEEDED_EVENT: Final = "rate_limit_exceeded"
 _LIMIT_HEADER: Final = b"ratelimit-limit"
 
 
@@ -49,29 +49,6 @@ def too_many_requests(decision: Deny) -> Problem:
         detail=f"Rate limit exceeded; retry in {decision.retry_after} seconds.",
         headers=core.headers(decision),
     )
-
-
-def report_exceeded(
-    logger: Logger,
-    metrics: Metrics,
-    decision: Deny,
-    *,
-    ip: str | None,
-    user_id: str | None,
-    route: str,
-) -> None:
-    """The WARN event and the `rate_limit.exceeded.count{limit}` metric of one refusal."""
-    limit = decision.quota.name
-    logger.warn(
-        EXCEEDED_EVENT,
-        ip=ip,
-        user_id=user_id,
-        limit=limit,
-        policy=core.policy(decision.quota),
-        route=route,
-        retry_after=decision.retry_after,
-    )
-    metrics.increment(EXCEEDED_METRIC, tags={"limit": limit})
 
 
 class RateLimitMiddleware:
@@ -182,3 +159,18 @@ def _headers(scope: Scope) -> tuple[str | None, str | None]:
         elif name == b"x-forwarded-for":
             forwarded.append(value.decode("latin-1"))
     return authorization, ",".join(forwarded) if forwarded else None
+
+
+def rate_limited(app: ASGIApp, limits: RateLimiting, tokens: TokenVerifier) -> RateLimitMiddleware:
+    """`app` behind the configured limits (the API listener only)."""
+    return RateLimitMiddleware(
+        app,
+        limiter=limits.limiter,
+        public=limits.public,
+        authenticated=limits.authenticated,
+        tokens=tokens,
+        logger=limits.logger,
+        metrics=limits.metrics,
+        trusted_proxies=limits.trusted_proxies,
+        overrides=limits.override_quotas(),
+    )

@@ -13,9 +13,9 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from boundary.http.schemas.common import Text, UserOut
 from boundary.user.core.mfa import BACKUP_CODE_BYTES, TOTP_DIGITS
 from boundary.user.core.validation import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
-from boundary.user.shell.schemas import Text, UserOut
 
 MAX_EMAIL_INPUT = 320
 MAX_PASSWORD_INPUT = 1024

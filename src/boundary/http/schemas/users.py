@@ -18,10 +18,10 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
+from boundary.http.schemas.auth import NEW_PASSWORD_DOC
+from boundary.http.schemas.common import Text, UserOut
 from boundary.user.core.model import ROLES, AuditEvent, Role, Session
 from boundary.user.core.validation import MAX_EMAIL_LENGTH, MAX_NAME_LENGTH
-from boundary.user.shell.auth_schemas import NEW_PASSWORD_DOC
-from boundary.user.shell.schemas import Text, UserOut
 
 _NAME_DOC: dict[str, Any] = {
     "minLength": 1,

@@ -1,4 +1,5 @@
-"""FastAPI dependencies of the user module (shell): the caller, the request context, the guard.
+"""Who is calling (HTTP shell): FastAPI dependencies for the authenticated caller, the request
+context audit rows need, and the permission check every route makes first.
 
 Routers reach services through these short `Annotated` aliases that read `request.app.state`,
 never through module globals.
@@ -7,7 +8,7 @@ never through module globals.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 from fastapi import Depends, Request
@@ -15,9 +16,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from structlog.contextvars import bind_contextvars
 
 from boundary.user.core import permissions
-from boundary.user.core.audit import RequestContext, access_denied, user_resource
+from boundary.user.core.audit import RequestContext
+from boundary.user.core.errors import Unauthenticated
 from boundary.user.shell.authn import Principal
-from boundary.user.shell.errors import Forbidden, Unauthenticated
 
 if TYPE_CHECKING:
     from boundary.user.shell.module import UserModule
@@ -77,29 +78,8 @@ async def guard(
     target_user_id: UUID | None = None,
     fields: Iterable[str] = (),
 ) -> None:
-    """Apply the permission table; a 403 is audited as `access_denied` in its own unit."""
-    names = frozenset(fields)
-    actor = caller.actor if caller is not None else None
-    decision = permissions.decide(action, actor, target_user_id=target_user_id, fields=names)
-    if isinstance(decision, permissions.Allow):
-        return
-    if decision.reason == "unauthenticated" or caller is None:
-        raise Unauthenticated("anonymous")
-    module = user_module(request)
-    event = access_denied(
-        actor=caller.ref,
-        action=action.value,
-        ctx=request_context(request),
-        now=module.clock.now(),
-        resource=user_resource(target_user_id) if target_user_id else None,
-        fields=names,
+    """The permission check every route makes first (`AccessControl.require`): 401 for the
+    anonymous, an audited 403 for a role that may not."""
+    await user_module(request).access.require(
+        caller, action, request_context(request), target_user_id=target_user_id, fields=fields
     )
-    async with module.units() as unit:
-        await unit.audit.append(event)
-        await unit.commit()
-    raise Forbidden()
-
-
-def body_fields(body: Any) -> frozenset[str]:
-    """The top-level keys a JSON body sent (what PATCH permissions are decided on)."""
-    return frozenset(body) if isinstance(body, dict) else frozenset()

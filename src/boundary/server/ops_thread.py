@@ -13,7 +13,7 @@ import socket
 import threading
 
 from boundary.observability.logging import Logger
-from boundary.ops.shell.listeners import ListenerServer
+from boundary.server.listeners import ListenerServer
 
 
 class OpsThread:

@@ -22,10 +22,11 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
+from boundary.http.app import create_api_app, create_ops_app
 from boundary.observability.logging import Logger, get_logger
 from boundary.ops.core import Phase
-from boundary.ops.shell.listeners import ListenerServer
-from boundary.ops.shell.ops_thread import OpsThread
+from boundary.server.listeners import ListenerServer
+from boundary.server.ops_thread import OpsThread
 from boundary.system import System
 
 CLOSE_RESOURCES_TIMEOUT = 10.0
@@ -66,7 +67,7 @@ class WorkerRunner:
     async def run(self) -> int:
         self._install_signal_handlers()
         ops = self._start_ops()
-        api = ListenerServer.for_api(self._system.api_app(), self._system.settings)
+        api = ListenerServer.for_api(create_api_app(self._system), self._system.settings)
         await api.start(self._sockets.api)
         self._log.info(
             "Listening",
@@ -85,7 +86,7 @@ class WorkerRunner:
     def _start_ops(self) -> OpsThread | None:
         if self._sockets.ops is None:
             return None
-        server = ListenerServer.for_ops(self._system.ops_app(), self._system.settings)
+        server = ListenerServer.for_ops(create_ops_app(self._system), self._system.settings)
         ops = OpsThread(server, self._sockets.ops, self._log)
         ops.start()
         return ops

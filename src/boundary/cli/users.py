@@ -15,9 +15,11 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from boundary.cli.common import ConfigDirOpt, EnvOpt, fail, load_with_logging
 
 if TYPE_CHECKING:
     from boundary.config.model import Settings
@@ -25,13 +27,6 @@ if TYPE_CHECKING:
     from boundary.user.shell.module import UserModule
 
 users_app = typer.Typer(help="Manage users from the command line.", no_args_is_help=True)
-
-EnvOpt = Annotated[
-    str | None, typer.Option("--env", help="dev|test|prod (default: $ENV, else dev)")
-]
-ConfigDirOpt = Annotated[
-    Path | None, typer.Option("--config-dir", help="default: $BOUNDARY_CONFIG_DIR, else config/")
-]
 
 
 class _Failed(Exception):
@@ -59,7 +54,7 @@ def create_admin(
     try:
         user, generated, outcome = asyncio.run(_create_admin(settings, email, name, password))
     except _Failed as exc:
-        _fail(str(exc), exc.code)
+        fail(str(exc), exc.code)
     typer.echo(f"{outcome}: {user.id} {user.email}")
     if outcome != "admin created" and password is not None:
         typer.echo("note: existing user; the password was left unchanged", err=True)
@@ -72,21 +67,14 @@ def _read_password() -> str:
     line = sys.stdin.readline()
     password = line.removesuffix("\n").removesuffix("\r")
     if not password:
-        _fail("--password-stdin: no password on stdin", 2)
+        fail("--password-stdin: no password on stdin", 2)
     return password
 
 
 def _settings(env: str | None, config_dir: Path | None) -> Settings:
-    from boundary.cli import load
-    from boundary.config.shell import LoadedConfig
-    from boundary.observability.logging import configure_logging
-
-    loaded: LoadedConfig = load(env, config_dir)
-    settings = loaded.settings
     # The command reports its own outcome in one line; the service's warnings (an operation
     # refused for invalid input) would only repeat it on stdout.
-    configure_logging(level="error", fmt=settings.logging.format, service=settings.metrics.service)
-    return settings
+    return load_with_logging(env, config_dir, level="error").settings
 
 
 async def _create_admin(
@@ -96,7 +84,7 @@ async def _create_admin(
     from boundary.db.errors import DatabaseUnavailable
     from boundary.migrations.shell import MigrationError, MigrationRefused, MigrationRunner
     from boundary.system import build_system
-    from boundary.user.shell.errors import Invalid
+    from boundary.user.core.errors import Invalid
     from boundary.user.shell.user_service import AdminRefused
 
     system = build_system(settings)
@@ -109,7 +97,7 @@ async def _create_admin(
             email=email, name=name, password=password
         )
     except Invalid as exc:
-        errors = "; ".join(f"{e.field} {e.message}" for e in exc.problem.errors)
+        errors = "; ".join(f"{e.field} {e.message}" for e in exc.errors)
         raise _Failed(f"invalid input: {errors}", 2) from None
     except AdminRefused as exc:
         raise _Failed(str(exc), 1) from None
@@ -137,9 +125,3 @@ def _outcome(before: User | None) -> str:
     if before.role == "admin" and before.active:
         return "already an admin"
     return "promoted to admin"
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    from boundary.cli import fail
-
-    fail(message, code)

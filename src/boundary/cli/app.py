@@ -11,14 +11,14 @@ import secrets
 import sys
 import urllib.error
 import urllib.request
-from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
 from boundary import __version__
-from boundary.migrations.cli import migrate_app
-from boundary.user.shell.cli import users_app
+from boundary.cli.common import ConfigDirOpt, EnvOpt, fail, load
+from boundary.cli.migrate import migrate_app
+from boundary.cli.users import users_app
 
 app = typer.Typer(
     name="boundary",
@@ -31,29 +31,6 @@ config_app = typer.Typer(help="Inspect and validate configuration.", no_args_is_
 app.add_typer(config_app, name="config")
 app.add_typer(migrate_app, name="migrate")
 app.add_typer(users_app, name="users")
-
-EnvOpt = Annotated[
-    str | None, typer.Option("--env", help="dev|test|prod (default: $ENV, else dev)")
-]
-ConfigDirOpt = Annotated[
-    Path | None, typer.Option("--config-dir", help="default: $BOUNDARY_CONFIG_DIR, else config/")
-]
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    """Print one line to stderr and exit."""
-    typer.echo(f"boundary: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def load(env: str | None, config_dir: Path | None, overrides: dict[str, object] | None = None):  # type: ignore[no-untyped-def]
-    """Load configuration or exit 2 with the error's one-line message."""
-    from boundary.config.shell import ConfigError, load_config
-
-    try:
-        return load_config(env=env, config_dir=config_dir, overrides=overrides or {})
-    except ConfigError as exc:
-        fail(f"configuration error: {exc}")
 
 
 @app.command()
@@ -68,7 +45,7 @@ def serve(
     """Run the API listener and the ops listener until SIGTERM/SIGINT."""
     flags = {"http.host": host, "http.port": port, "ops.port": ops_port, "http.workers": workers}
     loaded = load(env, config_dir, {k: v for k, v in flags.items() if v is not None})
-    from boundary.serve import serve as run_serve
+    from boundary.server.serve import serve as run_serve
 
     raise typer.Exit(run_serve(loaded))
 

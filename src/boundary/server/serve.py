@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from boundary.config.model import Settings
 from boundary.config.shell import LoadedConfig
 from boundary.observability.logging import configure_logging, get_logger
-from boundary.ops.shell.listeners import bind_socket
-from boundary.ops.shell.worker import BoundSockets
+from boundary.server.listeners import bind_socket
+from boundary.server.worker import BoundSockets
 
 
 def serve(loaded: LoadedConfig) -> int:
@@ -32,11 +32,11 @@ def serve(loaded: LoadedConfig) -> int:
         return 1
     workers = settings.http.workers
     if workers > 1:
-        from boundary.ops.shell.supervisor import Supervisor
+        from boundary.server.supervisor import Supervisor
 
         with _shared_prometheus(settings):
             return Supervisor(settings, sockets, workers).run()
-    from boundary.ops.shell.worker import run_worker
+    from boundary.server.worker import run_worker
     from boundary.system import build_system
 
     return run_worker(build_system(settings), sockets)

@@ -38,7 +38,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from boundary.http.errors import CORRELATION_ID_STATE_KEY
 from boundary.http.middleware.read_deadline import EXTENSION as READ_EXTENSION
-from boundary.ops.shell.refusal import Refusal, Refused
+from boundary.server.refusal import Refusal, Refused
 
 LINGER: Final = 2.0
 """Seconds a refused connection keeps draining the client's bytes before it closes."""

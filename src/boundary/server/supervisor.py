@@ -24,7 +24,7 @@ from typing import Any
 from boundary.config.model import Settings
 from boundary.observability.logging import configure_logging, get_logger
 from boundary.observability.metrics.shell.prometheus import worker_exited
-from boundary.ops.shell.worker import BoundSockets
+from boundary.server.worker import BoundSockets
 
 POLL_INTERVAL = 0.1
 PR_SET_PDEATHSIG = 1  # <sys/prctl.h>
@@ -52,7 +52,7 @@ def child_main(
     """Entry point of one worker process. It starts with SIGTERM/SIGINT ignored (inherited
     from the parent's spawn), records them from here on, and tells the parent it is `armed`:
     only then does the parent forward signals to it, so none is lost or fatal while starting."""
-    from boundary.ops.shell.worker import record_early_signal, run_worker
+    from boundary.server.worker import record_early_signal, run_worker
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, record_early_signal)

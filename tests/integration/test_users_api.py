@@ -247,6 +247,15 @@ async def test_get_returns_the_user_without_secrets_and_404_for_missing_or_malfo
         assert missing.status_code == 404, path
 
 
+async def test_a_trailing_slash_is_a_404_problem_not_a_redirect(api: UserApi) -> None:
+    """Starlette would redirect to a URL built from the client's Host header."""
+    _, headers = await admin_headers(api)
+    response = await api.client.get("/api/v1/users/", headers={**headers, "host": "evil.example"})
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "location" not in response.headers
+
+
 async def test_patch_by_self_may_rename_but_not_change_role(api: UserApi) -> None:
     """Self PATCH name 200; self PATCH role 403 (not 422) and audited as access_denied."""
     _, admin = await admin_headers(api)

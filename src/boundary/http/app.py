@@ -37,6 +37,9 @@ def create_api_app(system: System, *, extra_routers: Sequence[APIRouter] = ()) -
         docs_url="/docs" if docs else None,
         redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
+        # Starlette's default answers `/path/` with a redirect built from the client's Host
+        # header; a URL the API does not define is a 404 problem instead.
+        redirect_slashes=False,
     )
     app.state.system = system
     install_error_handlers(app, get_logger("boundary.http.errors"))

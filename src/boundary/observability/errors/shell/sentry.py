@@ -71,6 +71,15 @@ class SentryReporter:
         sentry_sdk.flush(timeout=timeout)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("boundary")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 class _State:
     reporter: SentryReporter | None = None
 
@@ -88,7 +97,8 @@ def init_sentry(settings: Settings) -> SentryReporter | None:
     sentry_sdk.init(
         dsn=config.dsn.get_secret_value(),
         environment=config.environment or settings.environment,
-        release=config.release,
+        # Unset, the SDK would read SENTRY_RELEASE or run `git rev-parse` to guess one.
+        release=config.release or f"boundary@{_version()}",
         traces_sample_rate=config.traces_sample_rate,
         before_send=_before_send,
         before_send_transaction=_before_send,
@@ -98,6 +108,8 @@ def init_sentry(settings: Settings) -> SentryReporter | None:
         include_local_variables=False,
         max_request_body_size="never",
         auto_session_tracking=False,
+        # No trace headers on outgoing requests (the SDK's default target list is every URL).
+        trace_propagation_targets=[],
     )
     _State.reporter = SentryReporter()
     return _State.reporter

@@ -28,6 +28,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    disable_created_metrics,
     generate_latest,
     multiprocess,
     values,
@@ -36,6 +37,10 @@ from prometheus_client import (
 from boundary.observability.logging import get_logger
 from boundary.observability.metrics import core
 from boundary.observability.metrics.ports import Tags
+
+# The client's default adds a `<name>_created` sample (a Unix time) beside every counter and
+# histogram of a single process, which multiprocess mode never has: one shape in both modes.
+disable_created_metrics()
 
 MULTIPROC_ENV: Final = "PROMETHEUS_MULTIPROC_DIR"
 

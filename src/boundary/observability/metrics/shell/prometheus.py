@@ -40,7 +40,7 @@ from boundary.observability.metrics.ports import Tags
 
 # The client's default adds a `<name>_created` sample (a Unix time) beside every counter and
 # histogram of a single process, which multiprocess mode never has: one shape in both modes.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 MULTIPROC_ENV: Final = "PROMETHEUS_MULTIPROC_DIR"
 

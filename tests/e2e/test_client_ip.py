@@ -66,7 +66,10 @@ def logged_client_ips(svc: Service, count: int, paths: set[str]) -> list[str]:
 
 
 def start(start_service: StartService, database: str, **env: str) -> Service:
-    return start_service(env={"DATABASE_URL": database, "LOG_FORMAT": "json", **env})
+    # Probe requests are access-logged at debug.
+    return start_service(
+        env={"DATABASE_URL": database, "LOG_FORMAT": "json", "LOG_LEVEL": "debug", **env}
+    )
 
 
 HOPS = [f"198.51.100.{n}" for n in range(1, 6)]
@@ -114,11 +117,11 @@ def test_with_the_peer_trusted_the_right_most_untrusted_hop_counts(
     assert logged_client_ips(svc, len(expected), {LOGIN}) == expected
 
 
-def test_forwarded_scheme_headers_do_not_change_generated_urls(
+def test_forwarded_headers_build_no_urls_and_change_no_logged_peer(
     start_service: StartService, database: str
 ) -> None:
-    """`X-Forwarded-Proto` / `Forwarded` from a loopback peer do not turn the scheme of a
-    URL the server builds (the trailing-slash redirect) into https; the ops listener, too,
+    """`X-Forwarded-Proto` / `Forwarded` from a loopback peer build no URL (a trailing slash is
+    a 404 problem, not a redirect to a URL made from request headers); the ops listener, too,
     logs the socket peer."""
     svc = start(start_service, database, FORWARDED_ALLOW_IPS="*")
     spoofing = {
@@ -130,8 +133,8 @@ def test_forwarded_scheme_headers_do_not_change_generated_urls(
     redirect = httpx.get(f"{svc.api}/health/live/", headers=spoofing)
     probe = httpx.get(f"{svc.ops}/health/live", headers=spoofing)
 
-    assert redirect.status_code == 307
-    assert redirect.headers["location"] == f"{svc.api}/health/live"
+    assert redirect.status_code == 404
+    assert "location" not in redirect.headers
     assert probe.status_code == 200
     paths = {"/health/live/", "/health/live"}
     assert logged_client_ips(svc, 2, paths) == ["127.0.0.1", "127.0.0.1"]

@@ -1,4 +1,4 @@
-"""Request metrics through the access-log layer and a real FastAPI app: route templates,
+"""Request metrics through the edge and a real FastAPI app: route templates,
 statuses, 5xx errors."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
 
+from boundary.http.edge import Edge, SecurityHeaderValues
 from boundary.http.errors import install_error_handlers
-from boundary.http.middleware.access_log import AccessLogMiddleware
 from boundary.http.middleware.metrics import RequestMetrics
 from tests.fakes.observability import RecordingMetrics
 
@@ -30,7 +30,12 @@ class SilentLogger:
         return None
 
 
-def make_app(metrics: RecordingMetrics) -> AccessLogMiddleware:
+HEADERS = SecurityHeaderValues(
+    csp="default-src 'none'", hsts="max-age=1", x_xss_protection="0", referrer_policy="no-referrer"
+)
+
+
+def make_app(metrics: RecordingMetrics) -> Edge:
     router = APIRouter(prefix="/api/v1")
 
     @router.get("/users/{user_id}")
@@ -44,7 +49,7 @@ def make_app(metrics: RecordingMetrics) -> AccessLogMiddleware:
     app = FastAPI()
     app.include_router(router)
     install_error_handlers(app, SilentLogger())
-    return AccessLogMiddleware(app, logger=SilentLogger(), recorders=[RequestMetrics(metrics)])
+    return Edge(app, logger=SilentLogger(), headers=HEADERS, recorders=[RequestMetrics(metrics)])
 
 
 async def request(metrics: RecordingMetrics, method: str, path: str) -> int:
@@ -92,8 +97,8 @@ async def test_non_http_scopes_pass_through() -> None:
     async def app(scope: dict[str, str], receive: object, send: object) -> None:
         seen.append(scope["type"])
 
-    middleware = AccessLogMiddleware(  # type: ignore[arg-type]
-        app, logger=SilentLogger(), recorders=[RequestMetrics(metrics)]
+    middleware = Edge(  # type: ignore[arg-type]
+        app, logger=SilentLogger(), headers=HEADERS, recorders=[RequestMetrics(metrics)]
     )
     await middleware({"type": "lifespan"}, None, None)  # type: ignore[arg-type]
     assert seen == ["lifespan"]

@@ -23,6 +23,7 @@ from boundary.observability.logging import (
     Logger,
     configure_logging,
     core,
+    flush_logs,
     get_logger,
     reset_logging,
 )
@@ -753,3 +754,45 @@ def test_two_threads_logging_at_once_produce_whole_lines(out: io.StringIO) -> No
     assert len(lines) == 2000
     assert sorted(line["i"] for line in lines if line["logger"] == "api") == list(range(1000))
     assert sum(line["logger"] == "ops" for line in lines) == 1000
+
+
+# --- the server's writer thread ----------------------------------------------------------
+
+
+def test_background_writer_keeps_order_and_flush_waits_for_every_line(
+    clean_logging: None,
+) -> None:
+    """The loop only queues; `flush_logs` returns once every earlier line is written."""
+    stream = io.StringIO()
+    configure_logging(level="info", fmt="json", stream=stream, background=True)
+    log = get_logger("order")
+    for n in range(2000):
+        log.info("line", n=n)
+    flush_logs()
+    assert [line["n"] for line in json_lines(stream)] == list(range(2000))
+
+
+def test_background_writer_writes_off_the_calling_thread(clean_logging: None) -> None:
+    writers: list[str] = []
+
+    class Recording(io.StringIO):
+        def write(self, text: str) -> int:
+            writers.append(threading.current_thread().name)
+            return super().write(text)
+
+    stream = Recording()
+    configure_logging(level="info", fmt="json", stream=stream, background=True)
+    get_logger("thread").info("hello")
+    flush_logs()
+    assert writers
+    assert threading.current_thread().name not in writers
+    assert set(writers) == {"boundary-log-writer"}
+
+
+def test_reconfiguring_writes_the_old_writers_lines_first(clean_logging: None) -> None:
+    stream = io.StringIO()
+    configure_logging(level="info", fmt="json", stream=stream, background=True)
+    get_logger("first").info("before")
+    configure_logging(level="info", fmt="json", stream=stream)
+    get_logger("second").info("after")
+    assert [line["message"] for line in json_lines(stream)] == ["before", "after"]

@@ -5,13 +5,13 @@ and the edge — and `create_ops_app` — the ops probes behind the edge. The co
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI
 
 from boundary.http.domain_errors import install_domain_errors
-from boundary.http.edge import SecurityHeaderValues, wrap_edge
+from boundary.http.edge import SecurityHeaderValues, StaticAnswer, wrap_edge
 from boundary.http.errors import install_error_handlers
 from boundary.http.middleware.rate_limit import rate_limited
 from boundary.http.ops_app import OpsApp
@@ -57,6 +57,8 @@ def create_api_app(system: System, *, extra_routers: Sequence[APIRouter] = ()) -
         get_logger("boundary.http.access"),
         metrics=None if isinstance(system.metrics, NoopMetrics) else system.metrics,
         reporter=system.error_reporter,
+        # Liveness asks only that the loop answers: the edge does, without the framework.
+        static={"/health/live": (200, health.ALIVE, health.JSON.encode())},
     )
 
 
@@ -79,6 +81,7 @@ def wrap_for_listener(
     probe: bool = False,
     metrics: Metrics | None = None,
     reporter: ErrorReporter | None = None,
+    static: Mapping[str, StaticAnswer] | None = None,
 ) -> Any:
     """Correlation id, access log, security headers and body limit around any ASGI app;
     `probe` marks the ops listener, whose 503s are readiness signals rather than failures.
@@ -91,6 +94,7 @@ def wrap_for_listener(
         expected_statuses=frozenset({503}) if probe else frozenset(),
         metrics=metrics,
         reporter=reporter,
+        static=static,
     )
 
 

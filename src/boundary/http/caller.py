@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from structlog.contextvars import bind_contextvars
 
+from boundary.http.errors import VERIFIED_BEARER_STATE_KEY
 from boundary.user.core import permissions
 from boundary.user.core.audit import RequestContext
 from boundary.user.core.errors import Unauthenticated
@@ -56,7 +57,11 @@ async def current_principal(
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("missing_token")
-    principal = await user_module(request).authenticator.authenticate(token.strip())
+    token = token.strip()
+    verified = request.scope.get("state", {}).get(VERIFIED_BEARER_STATE_KEY)
+    principal = await user_module(request).authenticator.authenticate(
+        token, verified=verified[1] if verified and verified[0] == token else None
+    )
     user_id = str(principal.user.id)
     request.scope.setdefault("state", {})["user_id"] = user_id
     # Every log event of this request from here on (operations, errors) names the caller; the

@@ -2,7 +2,7 @@
 
 Three routes lead here: exception handlers installed on the FastAPI app (routing errors,
 validation errors, `ProblemException` raised by services, and anything unexpected), the edge
-middleware answering for itself (413/400 from the body limit), and `UnhandledErrorMiddleware`,
+middleware answering for itself (413/400 from the body limit), and the edge (`http.edge.Edge`),
 the last line that keeps an exception from ever reaching the server. All of them render through
 `problem_response_parts`, so the body and headers are identical wherever the error came from.
 """
@@ -20,13 +20,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Match
-from starlette.types import ASGIApp, HTTPExceptionHandler, Message, Receive, Scope, Send
+from starlette.types import HTTPExceptionHandler, Scope, Send
 
 from boundary.kernel.problems import FieldError, Problem, problem_body, standard_problem
 
 PROBLEM_MEDIA_TYPE: Final = "application/problem+json"
 NO_CORRELATION_ID: Final = "-"
 CORRELATION_ID_STATE_KEY: Final = "correlation_id"
+VERIFIED_BEARER_STATE_KEY: Final = "verified_bearer"
+"""`(token, claims)` of a Bearer token whose signature the rate limiter already verified."""
+RESPONSE_HEADERS_STATE_KEY: Final = "response_headers"
+"""Inner layers append raw `(name, value)` pairs to `scope["state"][…]`; the edge adds them to
+the response head unless the app set a header of that name itself."""
 """Where the correlation middleware leaves the request's id in `scope["state"]`."""
 
 _LOGGED_ERROR_STATE_KEY: Final = "boundary.logged_error"
@@ -114,7 +119,7 @@ def logged_error(scope: Scope) -> BaseException | None:
     return exc if isinstance(exc, BaseException) else None
 
 
-def _already_logged(exc: BaseException, scope: Scope) -> bool:
+def already_logged(exc: BaseException, scope: Scope) -> bool:
     state = scope.get("state")
     return isinstance(state, dict) and state.get(_LOGGED_ERROR_STATE_KEY) is exc
 
@@ -233,36 +238,3 @@ def _register(
 ) -> None:
     """Starlette types handlers as taking any Exception; `exc_type` guarantees the narrower one."""
     app.add_exception_handler(exc_type, cast(HTTPExceptionHandler, handler))
-
-
-class UnhandledErrorMiddleware:
-    """The last line: an exception escaping the app never reaches the server.
-
-    FastAPI's ServerErrorMiddleware re-raises after answering 500 (so servers can log it); it
-    was already logged by our handler, so here it is dropped. If nothing answered yet, this
-    layer logs it and answers the 500 problem itself.
-    """
-
-    def __init__(self, app: ASGIApp, *, logger: EventLogger) -> None:
-        self.app = app
-        self._logger = logger
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def send_tracking(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_tracking)
-        except Exception as exc:
-            if not _already_logged(exc, scope):
-                log_unhandled(self._logger, exc, scope)
-            if not started:
-                await send_problem(send, standard_problem(500), scope)

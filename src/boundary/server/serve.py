@@ -18,7 +18,10 @@ def serve(loaded: LoadedConfig) -> int:
     """Run until shut down; the exit code per §7 (1 also when a port cannot be bound)."""
     settings = loaded.settings
     configure_logging(
-        level=settings.logging.level, fmt=settings.logging.format, service=settings.metrics.service
+        level=settings.logging.level,
+        fmt=settings.logging.format,
+        service=settings.metrics.service,
+        background=True,
     )
     log = get_logger("boundary.server")
     for warning in loaded.warnings:

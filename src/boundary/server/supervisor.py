@@ -62,7 +62,10 @@ def child_main(
 
     log_settings = settings.logging
     configure_logging(
-        level=log_settings.level, fmt=log_settings.format, service=settings.metrics.service
+        level=log_settings.level,
+        fmt=log_settings.format,
+        service=settings.metrics.service,
+        background=True,
     )
     raise SystemExit(run_worker(build_system(settings), sockets))
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from boundary.http.app import create_api_app, create_ops_app
-from boundary.observability.logging import Logger, get_logger
+from boundary.observability.logging import Logger, flush_logs, get_logger
 from boundary.ops.core import Phase
 from boundary.server.listeners import ListenerServer
 from boundary.server.ops_thread import OpsThread
@@ -175,6 +175,7 @@ class WorkerRunner:
         self._signals += 1
         if self._signals > 1:
             self._log.warn("Second signal received; exiting now", signal=sig.name)
+            flush_logs()
             sys.stdout.flush()
             os._exit(1)
         self._log.info(

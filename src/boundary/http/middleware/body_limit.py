@@ -63,6 +63,9 @@ class BodyLimitMiddleware:
         if declared is not None and declared > self.max_body_bytes:
             await send_problem(send, self._too_large, scope)
             return
+        if declared == 0 or (declared is None and not _chunked(scope)):
+            await self.app(scope, receive, send)  # no body can follow: nothing to count
+            return
         await _LimitedRequest(self.max_body_bytes, self._too_large, scope, receive, send).run(
             self.app
         )
@@ -81,6 +84,11 @@ def declared_length(scope: Scope) -> int | None:
     if not value.isdigit():  # bytes.isdigit is ASCII-only: no signs, spaces or "²"
         raise _InvalidContentLength
     return int(value) if len(value) <= _MAX_DIGITS else 10**_MAX_DIGITS
+
+
+def _chunked(scope: Scope) -> bool:
+    """A `Transfer-Encoding` was sent: a body of unannounced length may follow."""
+    return any(name == b"transfer-encoding" for name, _ in scope["headers"])
 
 
 class _LimitedRequest:

@@ -11,8 +11,8 @@ HTTP request it:
 3. picks the limit: per user (`user:<sub>`) when a Bearer token verifies — one HMAC, no
    database — else (and always on the public login and refresh endpoints) per client IP; a
    per-route override replaces either, with its own counter;
-4. answers 429 with `Retry-After` and the RateLimit headers, or passes the request on and adds
-   the RateLimit headers to its response.
+4. answers 429 with `Retry-After` and the RateLimit headers, or passes the request on with
+   the RateLimit headers left in `scope["state"]` for the edge to add to its response.
 """
 
 from __future__ import annotations
@@ -20,9 +20,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Final, Protocol
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from boundary.http.errors import send_problem
+from boundary.http.errors import (
+    RESPONSE_HEADERS_STATE_KEY,
+    VERIFIED_BEARER_STATE_KEY,
+    send_problem,
+)
 from boundary.kernel.problems import Problem, standard_problem
 from boundary.observability.logging import Logger
 from boundary.observability.metrics.ports import Metrics
@@ -35,7 +39,6 @@ from boundary.ratelimit.shell.report import report_exceeded
 PER_IP_PATHS: Final = frozenset({"/api/v1/auth/login", "/api/v1/auth/refresh"})
 """Public endpoints: always the per-IP budget, even with a Bearer token attached, which would
 otherwise let any still-valid token move a client onto the larger per-user budget."""
-_LIMIT_HEADER: Final = b"ratelimit-limit"
 
 
 class TokenVerifier(Protocol):
@@ -94,28 +97,26 @@ class RateLimitMiddleware:
         if self._limiter is None or core.is_exempt(scope["path"]):
             await self.app(scope, receive, send)
             return
-        quota, key, user_id, route = self._subject(scope, ip, authorization)
+        quota, key, user_id, route = self._subject(scope, state, ip, authorization)
         decision = await self._limiter.hit(quota, key)
         if isinstance(decision, Deny):
             state["user_id"] = user_id  # the access log of the 429 names whose budget it was
             report_exceeded(self._log, self._metrics, decision, ip=ip, user_id=user_id, route=route)
             await send_problem(send, too_many_requests(decision), scope)
             return
-        extra = [(name.lower().encode(), value.encode()) for name, value in core.headers(decision)]
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message = _with_headers(message, extra)
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+        # The edge adds these to the response head, unless the route answered with its own
+        # limit's headers (the login guard's 429), which then stand alone.
+        state.setdefault(RESPONSE_HEADERS_STATE_KEY, []).extend(
+            (name.lower().encode(), value.encode()) for name, value in core.headers(decision)
+        )
+        await self.app(scope, receive, send)
 
     def _subject(
-        self, scope: Scope, ip: str | None, authorization: str | None
+        self, scope: Scope, state: dict[str, Any], ip: str | None, authorization: str | None
     ) -> tuple[Quota, str, str | None, str]:
         """(quota, counter key, user id, route) for this request."""
         route: str = scope["path"]
-        user_id = None if route in self._per_ip_paths else self._user_id(authorization)
+        user_id = None if route in self._per_ip_paths else self._user_id(state, authorization)
         if user_id is not None:
             quota, key = self._authenticated, f"user:{user_id}"
         else:
@@ -126,9 +127,10 @@ class RateLimitMiddleware:
                 route, quota = found
         return quota, key, user_id, route
 
-    def _user_id(self, authorization: str | None) -> str | None:
+    def _user_id(self, state: dict[str, Any], authorization: str | None) -> str | None:
         """The `sub` of a Bearer token we signed and that has not expired (no session check:
-        the route still authenticates; this only picks whose budget the request spends)."""
+        the route still authenticates; this only picks whose budget the request spends). The
+        verified claims stay in the request state so authentication does not verify again."""
         if not authorization:
             return None
         scheme, _, token = authorization.partition(" ")
@@ -136,17 +138,10 @@ class RateLimitMiddleware:
         if scheme.lower() != "bearer" or not token:
             return None
         claims = self._tokens.verify(token)
+        if claims:
+            state[VERIFIED_BEARER_STATE_KEY] = (token, claims)
         sub = claims.get("sub") if claims else None
         return sub if isinstance(sub, str) else None
-
-
-def _with_headers(start: Message, extra: list[tuple[bytes, bytes]]) -> Message:
-    """The response start with `extra` added — unless the route already answered with its own
-    limit's headers (the login guard's 429), which then stand alone."""
-    headers = start.get("headers", ())
-    if any(name == _LIMIT_HEADER for name, _ in headers):
-        return start
-    return {**start, "headers": [*headers, *extra]}
 
 
 def _headers(scope: Scope) -> tuple[str | None, str | None]:

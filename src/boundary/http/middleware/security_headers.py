@@ -1,7 +1,7 @@
-"""HTTP shell middleware: browser-hardening headers on every response (contract §5).
+"""HTTP shell: browser-hardening headers on every response (§5), added by the edge.
 
-The header list is encoded once in `__init__`; per response the only work is one pass over the
-app's own headers. A header the app already set wins (a docs page may need its own CSP, an
+The header list is encoded once; per response the edge's only work is one pass over the app's
+own headers. A header the app already set wins (a docs page may need its own CSP, an
 endpoint may allow caching), and `Cache-Control: no-store` is the default because most of
 this API's responses carry user data or tokens.
 """
@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from typing import Final
-
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _FORBIDDEN_CHARACTERS: Final = frozenset("\r\n\0")
 
@@ -53,30 +51,3 @@ def security_header_list(values: SecurityHeaderValues) -> tuple[tuple[bytes, byt
         ("cache-control", "no-store"),
     )
     return tuple((name.encode("latin-1"), value.encode("latin-1")) for name, value in pairs)
-
-
-class SecurityHeadersMiddleware:
-    """Add the security headers the app did not set itself."""
-
-    def __init__(self, app: ASGIApp, *, values: SecurityHeaderValues) -> None:
-        if not isinstance(values, SecurityHeaderValues):
-            raise TypeError("SecurityHeadersMiddleware: values must be SecurityHeaderValues")
-        self.app = app
-        self._headers = security_header_list(values)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        own = self._headers
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                # New message and list, never the app's: reused objects must not accumulate.
-                headers = list(message.get("headers", ()))
-                present = {name for name, _ in headers}  # ASGI response names are lowercase
-                headers += [pair for pair in own if pair[0] not in present]
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)

@@ -31,7 +31,7 @@ from boundary.http.schemas.auth import (
     RefreshRequest,
     RefreshResponse,
 )
-from boundary.http.schemas.common import UserOut
+from boundary.http.schemas.common import UserOut, json_bytes, user_json
 from boundary.user.core.permissions import Action
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=EVERY_ROUTE)
@@ -132,10 +132,11 @@ async def logout(request: Request, caller: Caller, module: Module, ctx: Context)
     response_model=UserOut,
     responses=UNAUTHENTICATED,
 )
-async def me(request: Request, response: Response, caller: Caller) -> UserOut:
+async def me(request: Request, caller: Caller) -> Response:
     await guard(request, caller, Action.AUTH_ME)
-    _no_store(response)
-    return UserOut.of(caller.user)
+    answer = Response(json_bytes(user_json(caller.user)), media_type="application/json")
+    _no_store(answer)
+    return answer
 
 
 @router.post(

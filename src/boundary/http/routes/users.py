@@ -29,7 +29,7 @@ from boundary.http import openapi
 from boundary.http.caller import Caller, Context, Module, guard
 from boundary.http.json_body import body_doc, field_errors, json_object
 from boundary.http.openapi import EVERY_ROUTE, INVALID, WITH_BODY, Responses, problem
-from boundary.http.schemas.common import Text, UserOut
+from boundary.http.schemas.common import Text, UserOut, json_bytes, user_json
 from boundary.http.schemas.users import (
     AuditEventOut,
     AuditListResponse,
@@ -48,6 +48,7 @@ from boundary.user.core.validation import DATE_TIME_EXAMPLE, parse_date_time
 
 router = APIRouter(prefix="/api/v1", tags=["users"], responses=EVERY_ROUTE)
 
+JSON: Final = "application/json"
 MAX_OFFSET: Final = 1_000_000_000
 _ERRORS: Final[Responses] = {
     401: problem(
@@ -148,7 +149,6 @@ async def create_user(
 )
 async def list_users(
     request: Request,
-    response: Response,
     caller: Caller,
     module: Module,
     limit: Limit = 20,
@@ -158,13 +158,19 @@ async def list_users(
     q: Annotated[
         Text | None, Query(max_length=254, description="substring of email or name")
     ] = None,
-) -> UserListResponse:
+) -> Response:
     await guard(request, caller, Action.USERS_LIST)
     window = Window(limit=limit, offset=offset)
     page = await module.users.list(UserFilter(role=role, active=active, q=q or None), window)
-    _link(response, request, window, page.total)
-    items = [UserOut.of(user) for user in page.items]
-    return UserListResponse(items=items, total=page.total, limit=limit, offset=offset)
+    body = {
+        "items": [user_json(user) for user in page.items],
+        "total": page.total,
+        "limit": limit,
+        "offset": offset,
+    }
+    answer = Response(json_bytes(body), media_type=JSON)
+    _link(answer, request, window, page.total)
+    return answer
 
 
 @router.get(
@@ -175,10 +181,11 @@ async def list_users(
 )
 async def get_user(
     request: Request, user_id: UserIdPath, caller: Caller, module: Module
-) -> UserOut:
+) -> Response:
     target = _user_id(user_id)
     await guard(request, caller, Action.USERS_READ, target_user_id=target)
-    return UserOut.of(await module.users.get(_existing(target)))
+    user = await module.users.get(_existing(target))
+    return Response(json_bytes(user_json(user)), media_type=JSON)
 
 
 @router.patch(

@@ -6,8 +6,9 @@
 from boundary.observability.logging.shell import (
     Logger,
     configure_logging,
+    flush_logs,
     get_logger,
     reset_logging,
 )
 
-__all__ = ["Logger", "configure_logging", "get_logger", "reset_logging"]
+__all__ = ["Logger", "configure_logging", "flush_logs", "get_logger", "reset_logging"]

@@ -12,10 +12,12 @@ context copy, one contextvars merge, one pass over the fields and one orjson cal
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import logging
 import os
+import queue
 import sys
 import threading
 import traceback
@@ -30,7 +32,7 @@ from structlog.typing import EventDict, Processor, WrappedLogger
 
 from boundary.observability.logging import core
 
-__all__ = ["Logger", "configure_logging", "get_logger", "reset_logging"]
+__all__ = ["Logger", "configure_logging", "flush_logs", "get_logger", "reset_logging"]
 
 # Loggers that uvicorn gives handlers of their own; they must print through ours instead.
 _TAKEN_OVER: Final = ("uvicorn", "uvicorn.error", "uvicorn.access")
@@ -78,17 +80,100 @@ class _LineWriter:
         """A fresh lock for a forked child (the parent's may have been held at fork time)."""
         self._lock = threading.Lock()
 
+    def flush(self, timeout: float = 2.0) -> None:
+        """Lines are written as they come: nothing to wait for."""
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Nothing to stop."""
+
     # structlog calls the wrapped logger's method named after the level.
     trace = debug = info = warn = error = fatal = write
+
+
+class _QueuedLineWriter(_LineWriter):
+    """Lines handed to a writer thread: the event loop only appends to a queue.
+
+    A request's log line used to be written and flushed to stdout under a lock on the loop;
+    a slow pipe (a log shipper behind) then stalled every request. Here the loop's cost is one
+    `SimpleQueue.put`; the thread writes what has gathered in one write and one flush, in
+    order. `flush()` waits until every line queued before it is out (used before `os._exit`),
+    and the last lines go out at interpreter exit. The serve command's processes use it; CLI
+    commands and tests keep the direct writer, whose lines are out when the call returns.
+    """
+
+    __slots__ = ("_queue", "_thread")
+
+    _BATCH: Final = 512
+
+    def __init__(self, stream: TextIO | None) -> None:
+        super().__init__(stream)
+        self._queue: queue.SimpleQueue[str | threading.Event | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="boundary-log-writer", daemon=True)
+        self._thread.start()
+        atexit.register(self.close)
+
+    def write(self, line: str) -> None:
+        self._queue.put(line)
+
+    trace = debug = info = warn = error = fatal = write
+
+    def flush(self, timeout: float = 2.0) -> None:
+        done = threading.Event()
+        self._queue.put(done)
+        done.wait(timeout)
+
+    def close(self, timeout: float = 2.0) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        get, get_nowait = self._queue.get, self._queue.get_nowait
+        while True:
+            item = get()
+            lines: list[str] = []
+            while True:
+                if item is None:
+                    self._out(lines)
+                    return
+                if isinstance(item, threading.Event):
+                    self._out(lines)
+                    lines = []
+                    item.set()
+                else:
+                    lines.append(item)
+                if len(lines) >= self._BATCH:
+                    break
+                try:
+                    item = get_nowait()
+                except queue.Empty:
+                    break
+            self._out(lines)
+
+    def _out(self, lines: list[str]) -> None:
+        if not lines:
+            return
+        stream = sys.stdout if self._stream is None else self._stream
+        with contextlib.suppress(OSError, ValueError):
+            stream.write("\n".join(lines) + "\n")
+            stream.flush()
 
 
 class _Pipeline:
     """One configuration: level, format, service name and writer, and what they render."""
 
-    def __init__(self, *, min_level: int, fmt: str, service: str, stream: TextIO | None) -> None:
+    def __init__(
+        self,
+        *,
+        min_level: int,
+        fmt: str,
+        service: str,
+        stream: TextIO | None,
+        background: bool = False,
+    ) -> None:
         self.min_level = min_level
         self.service = service
-        self.writer = _LineWriter(stream)
+        self.writer = _QueuedLineWriter(stream) if background else _LineWriter(stream)
         self.wrapper_class = _wrapper_class(min_level)
         self.processors: list[Processor] = [merge_contextvars, self.process]
         json_format = fmt == "json"
@@ -225,17 +310,21 @@ def configure_logging(
     fmt: str = "console",
     service: str = "boundary-api",
     stream: TextIO | None = None,
+    background: bool = False,
 ) -> None:
     """Route structlog and stdlib logging through one renderer; safe to call again.
 
     `level` and `fmt` are validated (any case; `warning` means warn) before anything changes.
+    `background`: lines are written by a writer thread, never on the caller's (the server).
     """
     pipeline = _Pipeline(
         min_level=core.parse_level(level),
         fmt=core.parse_format(fmt),
         service=service,
         stream=stream,
+        background=background,
     )
+    previous = _state.pipeline
     structlog.configure(
         processors=pipeline.processors,
         wrapper_class=pipeline.wrapper_class,
@@ -245,6 +334,15 @@ def configure_logging(
     )
     _route_stdlib(pipeline)
     _state.install(pipeline)
+    if previous is not None:
+        previous.writer.close()  # its last lines out before the new writer's first
+
+
+def flush_logs(timeout: float = 2.0) -> None:
+    """Wait (up to `timeout`) until every line logged so far is written."""
+    pipeline = _state.pipeline
+    if pipeline is not None:
+        pipeline.writer.flush(timeout)
 
 
 def get_logger(name: str) -> Logger:
@@ -262,6 +360,8 @@ def reset_logging() -> None:
             handler.close()
     root.setLevel(logging.WARNING)
     logging.captureWarnings(False)
+    if _state.pipeline is not None:
+        _state.pipeline.writer.close()
     _state.install(None)
 
 

@@ -102,19 +102,26 @@ class PrometheusMetrics:
         self._buckets = buckets
         self._lock = threading.Lock()
         self._metrics: dict[tuple[str, str], tuple[core.MetricSpec, Any]] = {}
+        self._children: dict[tuple[str, str, tuple[tuple[str, str], ...]], Any] = {}
         self._log = get_logger("boundary.metrics")
         for spec in specs:
             if spec.declare:
                 self._create(spec)
 
     def increment(self, name: str, value: float = 1, tags: Tags | None = None) -> None:
-        self._record(name, "counter", tags, lambda child: child.inc(value))
+        child = self._child(name, "counter", tags)
+        if child is not None:
+            self._apply(name, child.inc, value)
 
     def timing(self, name: str, milliseconds: float, tags: Tags | None = None) -> None:
-        self._record(name, "timing", tags, lambda child: child.observe(milliseconds))
+        child = self._child(name, "timing", tags)
+        if child is not None:
+            self._apply(name, child.observe, milliseconds)
 
     def gauge(self, name: str, value: float, tags: Tags | None = None) -> None:
-        self._record(name, "gauge", tags, lambda child: child.set(value))
+        child = self._child(name, "gauge", tags)
+        if child is not None:
+            self._apply(name, child.set, value)
 
     def exposition(self) -> tuple[bytes, str]:
         """The `/metrics` page: every process's values in multiprocess mode, else this one's."""
@@ -125,18 +132,35 @@ class PrometheusMetrics:
         _multiprocess.MultiProcessCollector(aggregate, path=directory)
         return generate_latest(aggregate), CONTENT_TYPE_LATEST
 
-    def _record(
-        self, name: str, kind: core.Kind, tags: Tags | None, apply: Callable[[Any], None]
-    ) -> None:
+    def _child(self, name: str, kind: core.Kind, tags: Tags | None) -> Any:
+        """The labelled child for these tags, found once and then kept: per request the
+        label lookup was most of a metric's cost. None (logged at debug) when it cannot be
+        made: a metric must never fail a request."""
+        key = (name, kind, tuple(tags.items()) if tags else ())
+        child = self._children.get(key)
+        if child is not None:
+            return child
         try:
             spec, metric = self._metric(name, kind, tags)
-            apply(metric.labels(*core.label_values(spec.labels, tags)) if spec.labels else metric)
+            child = metric.labels(*core.label_values(spec.labels, tags)) if spec.labels else metric
+        except Exception as exc:
+            self._not_recorded(name, exc)
+            return None
+        self._children[key] = child
+        return child
+
+    def _apply(self, name: str, update: Callable[[float], None], value: float) -> None:
+        try:
+            update(value)
         except Exception as exc:  # a metric must never fail a request
-            self._log.debug(
-                "Metric not recorded",
-                metric=name,
-                **{"error.kind": type(exc).__name__, "error.message": str(exc)},
-            )
+            self._not_recorded(name, exc)
+
+    def _not_recorded(self, name: str, exc: Exception) -> None:
+        self._log.debug(
+            "Metric not recorded",
+            metric=name,
+            **{"error.kind": type(exc).__name__, "error.message": str(exc)},
+        )
 
     def _metric(self, name: str, kind: core.Kind, tags: Tags | None) -> tuple[core.MetricSpec, Any]:
         found = self._metrics.get((name, kind))

@@ -330,6 +330,7 @@ SECTIONS: Mapping[str, type[BaseModel]] = MappingProxyType(
         "metrics": MetricsSettings,
         "rate_limit": RateLimitSettings,
         "error_reporting": ErrorReportingSettings,
+        "web": WebSettings,
     }
 )
 """Section name → its model, in the order ``config show`` lists them."""

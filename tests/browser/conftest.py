@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -190,6 +189,7 @@ def browser(request: pytest.FixtureRequest, browser_available: None) -> Iterator
             f"--window-size={width},{height}",
         ):
             options.add_argument(flag)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         driver = webdriver.Chrome(
             service=DriverService(executable_path=CHROMEDRIVER), options=options
         )
@@ -262,6 +262,7 @@ def hidden_csrf(driver: WebDriver) -> str:
     )
 
 
-def chromium_version() -> str:
-    out = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True, check=False)
-    return out.stdout.strip()
+def csp_violations(driver: WebDriver) -> list[str]:
+    """Messages in the browser console about the Content-Security-Policy refusing something."""
+    entries = driver.get_log("browser")  # type: ignore[no-untyped-call]
+    return [str(e["message"]) for e in entries if "Content Security Policy" in str(e["message"])]

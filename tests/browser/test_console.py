@@ -24,6 +24,7 @@ from tests.browser.conftest import (
     admin_cookie,
     button,
     buttons,
+    csp_violations,
     field,
     hidden_csrf,
     sign_in,
@@ -83,6 +84,8 @@ def test_sign_in_without_mfa_and_the_readme_screenshots(
     # htmx replaces the panel every 5 s: the time it shows moves on by itself.
     shown = driver.find_element(By.ID, "status-time").text
     WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "status-time").text != shown)
+    # htmx and the stylesheet work under the console's CSP: nothing was refused.
+    assert csp_violations(driver) == []
     # Every page of the navigation answers with its title.
     for link, title in (
         ("New user", "New user"),

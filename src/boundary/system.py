@@ -57,6 +57,10 @@ class System:
     failed_logins: FailedLoginAlarm | None = None
     """The suspicious-authentication watch (§10): one warning per 5 minutes past 50 failures."""
     version: str = __version__
+    migrations: MigrationRunner | None = None
+    """The migration runner the readiness check uses (the admin console's Status page)."""
+    started_at: float = field(default_factory=time.time)
+    """When this process built its system (wall clock, seconds): the console's uptime."""
     startup_hooks: list[Hook] = field(default_factory=list)
     shutdown_hooks: list[Hook] = field(default_factory=list)
 
@@ -174,6 +178,7 @@ def _wire_database(system: System) -> None:
     runner = MigrationRunner(
         database, Path(settings.migrations_dir), get_logger("boundary.migrations")
     )
+    system.migrations = runner
     system.health.register("database", database.ping, reason="database_unreachable")
     system.health.register("migrations", MigrationsCheck(runner), reason="migrations_pending")
     system.monitor.upstream_state = database.upstream_state

@@ -969,6 +969,30 @@ async def test_count_live_counts_unrevoked_unexpired_sessions(backend: Backend) 
         assert await uow.sessions.count_live(NOW + timedelta(days=1)) == 0
 
 
+async def test_live_lists_every_users_live_sessions_newest_first(backend: Backend) -> None:
+    """The console's Sessions page: unrevoked, unexpired sessions of all users, paged."""
+    alice, bob = make_user(), make_user()
+    live = [
+        make_session(alice, created_at=NOW - timedelta(minutes=3)),
+        make_session(bob, created_at=NOW - timedelta(minutes=2)),
+        make_session(alice, created_at=NOW - timedelta(minutes=1)),
+    ]
+    ended = [
+        make_session(bob, expires_at=NOW),
+        make_session(alice, revoked_at=NOW - timedelta(seconds=1)),
+    ]
+    async with committed(backend) as uow:
+        await uow.users.add(alice)
+        await uow.users.add(bob)
+        for session in [*live, *ended]:
+            await uow.sessions.add(session)
+    async with backend.unit_of_work() as uow:
+        first = await uow.sessions.live(NOW, limit=2, offset=0)
+        rest = await uow.sessions.live(NOW, limit=2, offset=2)
+    assert (first.total, rest.total) == (3, 3)
+    assert [*first.items, *rest.items] == live[::-1]
+
+
 @pytest.mark.parametrize("backend_url", DIALECTS, indirect=True)
 async def test_deleting_a_user_row_deletes_its_sessions(backend: Backend) -> None:
     """An operator's `DELETE FROM users …` cascades to the sessions (SQL only: through the

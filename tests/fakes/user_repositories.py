@@ -337,6 +337,12 @@ class FakeSessions:
         sessions = self._work.sessions.values()
         return sum(1 for s in sessions if s.revoked_at is None and s.expires_at > now)
 
+    async def live(self, now: datetime, *, limit: int, offset: int) -> Page[Session]:
+        alive = [
+            s for s in self._work.sessions.values() if s.revoked_at is None and s.expires_at > now
+        ]
+        return _page(alive, _by_creation, limit=limit, offset=offset, newest=True)
+
 
 class FakeAuditLog:
     def __init__(self, work: _Work) -> None:

@@ -567,4 +567,5 @@ def test_secret_and_duration_keys_match_the_brief() -> None:
         "security.lockout_duration",
         "rate_limit.storage_timeout",
         "cache.ttl",
+        "web.idle_timeout",
     }

@@ -62,6 +62,10 @@ ORACLE: dict[Action, tuple[str, ...]] = {
     Action.USERS_SESSIONS_REVOKE:  (U,    A,   F,    A,   F,    A,   A),
     Action.USERS_MFA_RESET:        (U,    F,   F,    F,   F,    A,   A),
     Action.AUDIT_LIST:             (U,    F,   F,    F,   F,    A,   A),
+    # The admin console (§14): operators sign in, only admins change anything.
+    Action.SESSIONS_LIST_LIVE:     (U,    F,   F,    F,   F,    A,   A),
+    Action.CONSOLE_SIGN_IN:        (U,    A,   A,    F,   F,    A,   A),
+    Action.CONSOLE_ACT:            (U,    F,   F,    F,   F,    A,   A),
 }
 UPDATE_BEYOND_NAME: tuple[str, ...] = (U, F, F, F, F, A, A)
 # fmt: on
@@ -110,7 +114,7 @@ def test_the_oracle_covers_every_action() -> None:
 
 
 def test_actions_are_named_after_the_contracts_endpoints() -> None:
-    """One action per endpoint of §5, with stable dotted values."""
+    """One action per endpoint of §5 (and the console's own), with stable dotted values."""
     assert [action.value for action in Action] == [
         "auth.login",
         "auth.refresh",
@@ -130,6 +134,9 @@ def test_actions_are_named_after_the_contracts_endpoints() -> None:
         "users.sessions_revoke",
         "users.mfa_reset",
         "audit.list",
+        "sessions.list_live",
+        "console.sign_in",
+        "console.act",
     ]
 
 

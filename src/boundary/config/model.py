@@ -237,6 +237,20 @@ class ErrorReportingSettings(_Section):
     traces_sample_rate: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
 
 
+class WebSettings(_Section):
+    """The service as browsers see it: the admin console under ``/admin`` on the API listener
+    (off: 404 there) and how long a console session may sit unused."""
+
+    enabled: Flag = True
+    idle_timeout: Annotated[Duration, Field(gt=0)] = 30 * 60.0
+    console_csp: str = (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    )
+    """The console pages' Content-Security-Policy: the site policy opened only as far as the
+    console needs — its own script and stylesheet, htmx requests and form posts to itself."""
+
+
 class Settings(_Section):
     """The whole configuration; build it with ``load_config`` or directly in tests."""
 
@@ -251,6 +265,7 @@ class Settings(_Section):
     metrics: MetricsSettings = MetricsSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
     error_reporting: ErrorReportingSettings = ErrorReportingSettings()
+    web: WebSettings = WebSettings()
 
     @model_validator(mode="before")
     @classmethod
@@ -315,6 +330,7 @@ SECTIONS: Mapping[str, type[BaseModel]] = MappingProxyType(
         "metrics": MetricsSettings,
         "rate_limit": RateLimitSettings,
         "error_reporting": ErrorReportingSettings,
+        "web": WebSettings,
     }
 )
 """Section name → its model, in the order ``config show`` lists them."""

@@ -22,7 +22,7 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 EXEMPT_PATHS: Final = frozenset({"/health", "/metrics", "/docs", "/openapi.json"})
-EXEMPT_PREFIXES: Final = ("/health/", "/docs/", "/api/v1/_test/")
+EXEMPT_PREFIXES: Final = ("/health/", "/docs/", "/api/v1/_test/", "/admin/static/")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

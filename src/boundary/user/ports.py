@@ -73,6 +73,9 @@ class Sessions(Protocol):
     async def count_live(self, now: datetime) -> int:
         """Sessions not revoked and not expired at `now`."""
 
+    async def live(self, now: datetime, *, limit: int, offset: int) -> Page[Session]:
+        """Every user's sessions not revoked and not expired at `now`, newest first."""
+
 
 class AuditLog(Protocol):
     async def append(self, event: AuditEvent) -> None: ...

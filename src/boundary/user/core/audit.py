@@ -71,6 +71,9 @@ class RequestContext:
     ip: str | None = None
     user_agent: str | None = None
     correlation_id: str | None = None
+    via: str | None = None
+    """The adapter the request came through when it is not the JSON API (e.g.
+    `admin-console`); every audit row of the request then says so in `details["via"]`."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -120,8 +123,16 @@ def _event(
         ip=ctx.ip,
         user_agent=clip_user_agent(ctx.user_agent),
         correlation_id=ctx.correlation_id,
-        details=dict(details or {}),
+        details=_with_via(details, ctx.via),
     )
+
+
+def _with_via(details: Mapping[str, object] | None, via: str | None) -> dict[str, object]:
+    """The row's details, plus `via` when the request came through another adapter."""
+    out = dict(details or {})
+    if via is not None:
+        out["via"] = via
+    return out
 
 
 def _by(actor: ActorRef | None) -> tuple[str, str | None]:

@@ -39,6 +39,12 @@ class Action(StrEnum):
     USERS_SESSIONS_REVOKE = "users.sessions_revoke"
     USERS_MFA_RESET = "users.mfa_reset"
     AUDIT_LIST = "audit.list"
+    SESSIONS_LIST_LIVE = "sessions.list_live"
+    """Every user's live sessions at once (the admin console's Sessions page)."""
+    CONSOLE_SIGN_IN = "console.sign_in"
+    """Signing in to the admin console (its pages are for operators only)."""
+    CONSOLE_ACT = "console.act"
+    """Any change made through the admin console: viewers see, never act."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,6 +111,9 @@ POLICIES: Final[Mapping[Action, Policy]] = MappingProxyType(
         Action.USERS_SESSIONS_REVOKE: Policy(roles=_ADMIN, self_=True),
         Action.USERS_MFA_RESET: Policy(roles=_ADMIN),
         Action.AUDIT_LIST: Policy(roles=_ADMIN),
+        Action.SESSIONS_LIST_LIVE: Policy(roles=_ADMIN),
+        Action.CONSOLE_SIGN_IN: Policy(roles=_STAFF),
+        Action.CONSOLE_ACT: Policy(roles=_ADMIN),
     }
 )
 """The access matrix of CONTRACT §5, one row per action."""

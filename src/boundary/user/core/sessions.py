@@ -123,6 +123,13 @@ def should_touch(
     return now - session.last_seen_at >= timedelta(seconds=interval_seconds)
 
 
+def is_idle(session: Session, now: datetime, idle_seconds: float) -> bool:
+    """Whether nobody used the session for longer than `idle_seconds` (its last use is
+    `last_seen_at`, written at most once per touch interval, else its creation)."""
+    seen = session.last_seen_at or session.created_at
+    return now - seen > timedelta(seconds=idle_seconds)
+
+
 def touch(session: Session, now: datetime) -> Session:
     """The session seen at `now`."""
     return replace(session, last_seen_at=now)

@@ -89,6 +89,25 @@ class Authenticator:
             result = await self._touch(result, now)
         return Principal(user=user, session=result)
 
+    async def authenticate_session_token(self, raw: str, *, idle_seconds: float) -> Principal:
+        """The principal for a raw session token (the admin console's cookie), or
+        `Unauthenticated`: the session must be live, its user usable, and the session used
+        within the last `idle_seconds`. Use is recorded as for access tokens."""
+        now = self._clock.now()
+        async with self._readers() as read:
+            found = await read.sessions.by_token_hash(session_rules.hash_token(raw))
+        with_user = None if found is None else await self._session_with_user(found.id)
+        session, user = with_user if with_user is not None else (None, None)
+        result = session_rules.check_session_for_user(session, user, now=now)
+        if isinstance(result, session_rules.Invalid):
+            raise self._refuse(result.reason)
+        assert user is not None
+        if session_rules.is_idle(result, now, idle_seconds):
+            raise self._refuse("idle")
+        if session_rules.should_touch(result, now):
+            result = await self._touch(result, now)
+        return Principal(user=user, session=result)
+
     async def _session_with_user(self, session_id: UUID) -> tuple[Session, User] | None:
         cached = self._cache.session(session_id)
         if cached is not None:

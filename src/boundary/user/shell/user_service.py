@@ -33,9 +33,10 @@ from boundary.kernel.problems import FieldError
 from boundary.observability.logging import get_logger
 from boundary.observability.operations import operation
 from boundary.user.core import admins, audit, mfa
+from boundary.user.core import sessions as session_rules
 from boundary.user.core import validation as rules
 from boundary.user.core.audit import ActorRef, RequestContext
-from boundary.user.core.errors import Conflict, Invalid, UserNotFound
+from boundary.user.core.errors import Conflict, Invalid, NotFound, UserNotFound
 from boundary.user.core.model import AuditEvent, AuditFilter, Session, User, UserFilter
 from boundary.user.ports import EmailTaken, UnitOfWork
 from boundary.user.shell.deps import UserDeps
@@ -149,6 +150,27 @@ class UserService:
             await unit.commit()
         return revoked
 
+    @operation("user.revoke_session", _OPERATIONS)
+    async def revoke_session(
+        self, actor: ActorRef, user_id: UUID, session_id: UUID, ctx: RequestContext
+    ) -> None:
+        """Revoke one session of the user; `NotFound` (404) when it is not that user's."""
+        now = self._deps.clock.now()
+        async with self._deps.units() as unit:
+            user = _live(await unit.users.get(user_id))
+            session = await unit.sessions.get(session_id)
+            if session is None or session.user_id != user_id:
+                raise NotFound("no such session")
+            revoked = session_rules.revoke(session, now)
+            if revoked == session:
+                return
+            await unit.sessions.save(revoked)
+            event = audit.session_revoked(
+                actor=actor, user=user, sessions_revoked=1, ctx=ctx, now=now, session_id=session_id
+            )
+            await unit.audit.append(event)
+            await unit.commit()
+
     @operation("user.create_admin", _OPERATIONS)
     async def create_admin(
         self, *, email: str, name: str | None, password: str | None
@@ -224,6 +246,14 @@ class UserService:
         async with self._deps.readers() as read:
             _live(await read.users.get(user_id))
             return await read.sessions.for_user(user_id, limit=window.limit, offset=window.offset)
+
+    @operation("user.live_sessions", _OPERATIONS, read=True)
+    async def live_sessions(self, window: Window) -> Page[Session]:
+        """Every user's live sessions (not revoked, not expired), newest first."""
+        async with self._deps.readers() as read:
+            return await read.sessions.live(
+                self._deps.clock.now(), limit=window.limit, offset=window.offset
+            )
 
     @operation("audit.list", _OPERATIONS, read=True)
     async def audit(self, where: AuditFilter, window: Window) -> Page[AuditEvent]:

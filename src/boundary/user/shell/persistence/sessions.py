@@ -112,3 +112,15 @@ class SqlSessions:
 
     async def count_live(self, now: datetime) -> int:
         return await self._conn.scalar(_COUNT_LIVE, {"now": now}) or 0
+
+    async def live(self, now: datetime, *, limit: int, offset: int) -> Page[Session]:
+        alive = [user_sessions.c.expires_at > now, user_sessions.c.revoked_at.is_(None)]
+        return await fetch_page(
+            self._conn,
+            user_sessions,
+            alive,
+            _NEWEST_FIRST,
+            session_from_row,
+            limit=limit,
+            offset=offset,
+        )

@@ -4,6 +4,7 @@ browser's session, the 375 px layout, and the README's screenshots (docs/images/
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -36,7 +37,13 @@ from tests.support.process import ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-IMAGES = ROOT / "docs" / "images"
+# The README's screenshots are refreshed with BOUNDARY_UPDATE_SCREENSHOTS=1 (so that a plain
+# test run leaves the working tree clean); otherwise they go with the test artefacts.
+IMAGES = (
+    ROOT / "docs" / "images"
+    if os.environ.get("BOUNDARY_UPDATE_SCREENSHOTS") == "1"
+    else ROOT / "test-artifacts" / "screenshots"
+)
 
 
 def email(prefix: str) -> str:

@@ -63,6 +63,9 @@ class System:
     """When this process built its system (wall clock, seconds): the console's uptime."""
     startup_hooks: list[Hook] = field(default_factory=list)
     shutdown_hooks: list[Hook] = field(default_factory=list)
+    shutdown_hook_timeout: float = 10.0
+    """Seconds one shutdown hook may take: a release that hangs (a peer that never answers a
+    close) must not hold up the rest of the shutdown, nor the process's exit."""
 
     async def start(self) -> None:
         """Slow start-up work (connect, migrate), run after the listeners already accept."""
@@ -70,10 +73,11 @@ class System:
             await hook()
 
     async def aclose(self) -> None:
-        """Release resources in reverse order of acquisition; one failure does not stop the rest."""
+        """Release resources in reverse order of acquisition; one failure (or one hook that
+        hangs past `shutdown_hook_timeout`) does not stop the rest."""
         for hook in reversed(self.shutdown_hooks):
             try:
-                await hook()
+                await asyncio.wait_for(hook(), self.shutdown_hook_timeout)
             except Exception as exc:
                 self.logger.error(
                     "Shutdown hook failed",

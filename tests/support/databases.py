@@ -21,6 +21,8 @@ POSTGRES_ADMIN = os.environ.get(
 MYSQL_ADMIN = os.environ.get("BOUNDARY_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test")
 REDIS_URL = os.environ.get("BOUNDARY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 DIALECTS = ("sqlite", "postgresql", "mysql")
+ADMIN_STATEMENT_TIMEOUT = 60
+"""Seconds a CREATE/DROP DATABASE may wait (on locks) before the test fails instead of hanging."""
 
 
 def services_required() -> bool:
@@ -48,9 +50,9 @@ async def _postgres(admin_url: str, sql: str) -> None:
         timeout=5,
     )
     try:
-        await conn.execute(sql)
+        await conn.execute(sql, timeout=ADMIN_STATEMENT_TIMEOUT)
     finally:
-        await conn.close()
+        await conn.close(timeout=5)
 
 
 async def _mysql(admin_url: str, sql: str) -> None:
@@ -66,7 +68,10 @@ async def _mysql(admin_url: str, sql: str) -> None:
     )
     try:
         async with conn.cursor() as cursor:
-            await cursor.execute(sql)
+            # DROP DATABASE waits for metadata locks, by default for a year: a connection some
+            # test left open in a transaction would hang the run instead of failing it.
+            await cursor.execute(f"SET SESSION lock_wait_timeout = {ADMIN_STATEMENT_TIMEOUT}")
+            await asyncio.wait_for(cursor.execute(sql), ADMIN_STATEMENT_TIMEOUT)
     finally:
         conn.close()
 

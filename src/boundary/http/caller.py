@@ -25,12 +25,23 @@ if TYPE_CHECKING:
     from boundary.user.shell.module import UserModule
 
 
-def user_module(request: Request) -> UserModule:
+def module_of(request: Request) -> UserModule:
     module: UserModule = request.app.state.system.user
     return module
 
 
-def request_context(request: Request) -> RequestContext:
+async def user_module(request: Request) -> UserModule:
+    """The `Module` dependency. `async` on purpose: FastAPI runs a plain `def` dependency in
+    its thread pool, a thread hop on every request for a dictionary lookup."""
+    return module_of(request)
+
+
+async def request_context(request: Request) -> RequestContext:
+    """The `Context` dependency (`async`: see `user_module`)."""
+    return context_of(request)
+
+
+def context_of(request: Request) -> RequestContext:
     """Who is asking from where, for audit rows: client ip, user agent, correlation id."""
     state = request.scope.get("state") or {}
     client = request.scope.get("client")
@@ -59,7 +70,7 @@ async def current_principal(
         raise Unauthenticated("missing_token")
     token = token.strip()
     verified = request.scope.get("state", {}).get(VERIFIED_BEARER_STATE_KEY)
-    principal = await user_module(request).authenticator.authenticate(
+    principal = await module_of(request).authenticator.authenticate(
         token, verified=verified[1] if verified and verified[0] == token else None
     )
     user_id = str(principal.user.id)
@@ -85,6 +96,6 @@ async def guard(
 ) -> None:
     """The permission check every route makes first (`AccessControl.require`): 401 for the
     anonymous, an audited 403 for a role that may not."""
-    await user_module(request).access.require(
-        caller, action, request_context(request), target_user_id=target_user_id, fields=fields
+    await module_of(request).access.require(
+        caller, action, context_of(request), target_user_id=target_user_id, fields=fields
     )

@@ -177,4 +177,7 @@ def test_port_in_use_exits_1_with_a_message(start_service: StartService) -> None
     first = start_service()
     second = start_service(env={"PORT": str(first.api_port)}, ready=False)
     assert second.wait(20) == 1
-    assert "Cannot bind" in second.output()
+    assert f"Cannot bind the api listener on 127.0.0.1:{first.api_port}" in second.output()
+    third = start_service(env={"OPS_PORT": str(first.ops_port)}, ready=False)
+    assert third.wait(20) == 1
+    assert f"Cannot bind the ops listener on 127.0.0.1:{first.ops_port}" in third.output()

@@ -75,8 +75,7 @@ MEANINGS: dict[str, str] = {
     "cache.max_entries": "Most entries the cache holds.",
     "security.jwt_secret": "Key signing access tokens (HS256); required in prod.",
     "security.jwt_previous_secrets": "Former signing keys still accepted while tokens expire.",
-    "security.session_secret": "Key protecting console cookies and CSRF tokens; required in "
-    "prod.",
+    "security.session_secret": "Key protecting console cookies and CSRF tokens; required in prod.",
     "security.access_token_ttl": "Lifetime of an access token.",
     "security.session_ttl": "Lifetime of a session (refresh token).",
     "security.lockout_threshold": "Failed logins in a row that lock an account.",
@@ -146,7 +145,8 @@ def _section(
     for field, info in fields.items():
         key = f"{name}.{field}"
         if name == "settings":
-            variables = "`ENV`" if field == "environment" else f"`BOUNDARY_SETTINGS__{field.upper()}`"
+            prefixed = f"`BOUNDARY_SETTINGS__{field.upper()}`"
+            variables = "`ENV`" if field == "environment" else prefixed
         else:
             variables = f"`BOUNDARY_{name.upper()}__{field.upper()}`"
             if key in guide:

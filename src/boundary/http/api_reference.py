@@ -86,7 +86,10 @@ def _operation(method: str, path: str, operation: dict[str, Any]) -> str:
     lines += [f"**Who may call:** {_who(operation)}", ""]
     parameters = operation.get("parameters", [])
     if parameters:
-        lines += ["| Parameter | In | Type | Required | Meaning |", "| --- | --- | --- | --- | --- |"]
+        lines += [
+            "| Parameter | In | Type | Required | Meaning |",
+            "| --- | --- | --- | --- | --- |",
+        ]
         lines += [
             f"| `{p['name']}` | {p['in']} | {_type(p.get('schema', {}))} | "
             f"{'yes' if p.get('required') else 'no'} | {_cell(p.get('description', ''))} |"

@@ -174,7 +174,7 @@ class MigrationRunner:
                 todo = core.pending(catalog.migrations, {a.id for a in applied or ()})
                 work = [(m, split_statements(m.up)) for m in todo]  # refuse before any change
                 for migration, statements in work:
-                    if not statements:
+                    if not statements and not self._has_variants(migration):
                         self._log.warn(
                             "Migration has no SQL statements (empty or comments only)",
                             migration=migration.id,
@@ -205,6 +205,15 @@ class MigrationRunner:
                     if await self._revert(conn, revert, statements, done):
                         done.append(revert.id)
         return done
+
+    def _has_variants(self, migration: Migration) -> bool:
+        """Whether another dialect has its own up file for `migration`: then an empty generic
+        file is a deliberate no-op (e.g. a PostgreSQL-only feature), not a forgotten one."""
+        prefix = f"{migration.id}-"
+        return any(
+            name.startswith(prefix) and name.endswith(".up.sql") and name != migration.up.filename
+            for name in read_directory(self._directory)
+        )
 
     async def plan_migrate(self) -> list[tuple[Migration, list[Statement]]]:
         """What `migrate` would run: each pending migration with its statements (no lock)."""

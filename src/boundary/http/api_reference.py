@@ -45,10 +45,13 @@ async def fetch_document() -> dict[str, Any]:
     from boundary.system import build_system
 
     configure_logging(level="error", fmt="console", service="boundary-docs")
-    settings = Settings(
-        environment="dev",
-        database={"url": "sqlite:///:memory:"},
-        http={"docs_enabled": True},
+    # The dev environment fills in the secrets and everything else left out here.
+    settings = Settings.model_validate(
+        {
+            "environment": "dev",
+            "database": {"url": "sqlite:///:memory:"},
+            "http": {"docs_enabled": True},
+        }
     )
     app = create_api_app(build_system(settings))
     transport = httpx.ASGITransport(app=app)

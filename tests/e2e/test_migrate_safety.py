@@ -4,6 +4,7 @@ asked, an empty migration warns, and each applied migration is reported once."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,24 @@ def test_an_empty_migration_warns_and_each_migration_is_reported_once(tmp_path: 
     warnings = [line for line in everything.splitlines() if "no SQL statements" in line]
     assert len(warnings) == 1, everything
     assert f"{B}-nothing.up.sql" in warnings[0]
+
+
+def test_with_json_logs_stdout_holds_only_json_results(tmp_path: Path) -> None:
+    """Prod's log format: results as JSON lines on stdout, the log lines on stderr."""
+    env = {
+        **env_for(f"sqlite:///{tmp_path / 'db.sqlite'}", write(tmp_path / "m", FILES)),
+        "LOG_FORMAT": "json",
+    }
+    for args in (("migrate", "--dry-run"), ("migrate",), ("status",)):
+        result = migrate(*args, env=env)
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.splitlines()
+        assert lines, args
+        results = [json.loads(line) for line in lines]  # every stdout line is JSON
+        assert all(set(r) == {"output"} for r in results), results
+        assert all(json.loads(line)["level"] for line in result.stderr.splitlines()), args
+    rolled_back = [
+        json.loads(line)["output"]
+        for line in migrate("rollback", "--steps", "2", "--yes", env=env).stdout.splitlines()
+    ]
+    assert rolled_back == [f"rolled back {B} nothing", f"rolled back {A} create-notes"]

@@ -21,9 +21,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
+import orjson
 import typer
 
-from boundary.cli.common import ConfigDirOpt, EnvOpt, fail, load_with_logging
+from boundary.cli.common import ConfigDirOpt, EnvOpt, fail, load
 
 if TYPE_CHECKING:
     from boundary.config.model import Settings
@@ -123,9 +124,26 @@ def create(
 # --- plumbing ------------------------------------------------------------------------------
 
 
+_JSON_OUTPUT: dict[str, bool] = {"on": False}
+"""Whether results print as JSON lines: set once per command by `_settings`."""
+
+
 def _settings(env: str | None, config_dir: Path | None) -> Settings:
-    """Validated settings (exit 2 otherwise), with logging set up as configured."""
-    return load_with_logging(env, config_dir).settings
+    """Validated settings (exit 2 otherwise), with logging set up as configured. With JSON
+    logs (prod's default) stdout carries only the results, as JSON lines, and the log lines go
+    to stderr, so a script or a log collector never has to tell the two apart."""
+    from boundary.observability.logging import configure_logging
+
+    settings = load(env, config_dir).settings
+    json_output = settings.logging.format == "json"
+    _JSON_OUTPUT["on"] = json_output
+    configure_logging(
+        level=settings.logging.level,
+        fmt=settings.logging.format,
+        service=settings.metrics.service,
+        stream=sys.stderr if json_output else None,
+    )
+    return settings
 
 
 def _run(settings: Settings, action: Callable[[MigrationRunner], Awaitable[T]]) -> T:
@@ -215,4 +233,4 @@ def _report(verb: str, ids: Iterable[str], names: Mapping[str, str]) -> list[str
 
 def _echo(lines: Iterable[str]) -> None:
     for line in lines:
-        typer.echo(line)
+        typer.echo(orjson.dumps({"output": line}).decode() if _JSON_OUTPUT["on"] else line)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -139,7 +140,13 @@ def test_two_workers_share_both_ports(start_service: StartService) -> None:
     while sum('"Started"' in line for line in svc.lines) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
     listening = [json.loads(line) for line in svc.lines if '"Listening"' in line]
-    assert len({event["pid"] for event in listening}) == 2, svc.output()
+    pids = {event["pid"] for event in listening}
+    assert len(pids) == 2, svc.output()
+    # Each worker is named in `ps` (its command line, as /proc shows it).
+    titles = sorted(
+        Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode() for pid in pids
+    )
+    assert titles == ["boundary worker 0", "boundary worker 1"], titles
     for _ in range(20):
         assert httpx.get(f"{svc.api}/health/live").status_code == 200
         assert httpx.get(f"{svc.ops}/health").status_code == 200
@@ -177,4 +184,7 @@ def test_port_in_use_exits_1_with_a_message(start_service: StartService) -> None
     first = start_service()
     second = start_service(env={"PORT": str(first.api_port)}, ready=False)
     assert second.wait(20) == 1
-    assert "Cannot bind" in second.output()
+    assert f"Cannot bind the api listener on 127.0.0.1:{first.api_port}" in second.output()
+    third = start_service(env={"OPS_PORT": str(first.ops_port)}, ready=False)
+    assert third.wait(20) == 1
+    assert f"Cannot bind the ops listener on 127.0.0.1:{first.ops_port}" in third.output()

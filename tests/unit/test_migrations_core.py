@@ -398,3 +398,17 @@ def test_templates_are_sql_comments_naming_the_migration(direction: core.Directi
     text = core.template("20260103-120000", "x", direction)
     assert "20260103-120000 x" in text
     assert all(line.startswith("--") for line in text.splitlines() if line)
+
+
+@pytest.mark.parametrize(
+    ("statement", "tables"),
+    [
+        ("DROP TABLE notes", ("notes",)),
+        ("drop table if exists a, b", ("a", "b")),
+        ('DROP TABLE "Quoted"', ('"Quoted"',)),
+        ("DELETE FROM notes", ()),
+        ("DROP INDEX notes_idx", ()),
+    ],
+)
+def test_dropped_tables_names_what_a_drop_removes(statement: str, tables: tuple[str, ...]) -> None:
+    assert core.dropped_tables(statement) == tables

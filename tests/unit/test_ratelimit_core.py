@@ -98,6 +98,7 @@ def test_only_closed_limits_keep_local_counters_in_step() -> None:
 @pytest.mark.parametrize(
     "path",
     ["/health", "/health/live", "/health/ready", "/metrics", "/docs", "/docs/oauth2-redirect",
+     "/redoc", "/docs/assets/swagger-ui-bundle.js",
      "/openapi.json", "/api/v1/_test/error"],
 )  # fmt: skip
 def test_health_metrics_docs_and_test_routes_are_exempt(path: str) -> None:

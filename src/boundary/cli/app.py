@@ -33,6 +33,14 @@ app.add_typer(migrate_app, name="migrate")
 app.add_typer(users_app, name="users")
 
 
+@config_app.command("docs")
+def config_docs() -> None:
+    """Print the configuration reference (docs/configuration.md) from the settings model."""
+    from boundary.config.reference import configuration_markdown
+
+    typer.echo(configuration_markdown(), nl=False)
+
+
 @app.command()
 def serve(
     env: EnvOpt = None,

@@ -15,18 +15,23 @@ Every error is one line on stderr; output lines go to stdout.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+import sys
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
+import orjson
 import typer
 
-from boundary.cli.common import ConfigDirOpt, EnvOpt, fail, load_with_logging
+from boundary.cli.common import ConfigDirOpt, EnvOpt, fail, load
 
 if TYPE_CHECKING:
     from boundary.config.model import Settings
-    from boundary.migrations.shell import MigrationRunner
+    from boundary.migrations.core import Migration, Revert
+    from boundary.migrations.shell import MigrationRunner, Statement
+
+    Planned = Migration | Revert
 
 T = TypeVar("T")
 
@@ -51,12 +56,15 @@ def migrate(
         bool, typer.Option("--dry-run", help="print what would run; change nothing")
     ] = False,
 ) -> None:
-    """Apply pending migrations in order (each in its own transaction where possible)."""
-    verb = "would apply" if dry_run else "applied"
+    """Apply pending migrations in order (each in its own transaction where possible);
+    --dry-run prints each pending migration and the SQL statements it would run."""
+    verb = "applied"
 
     async def action(runner: MigrationRunner) -> list[str]:
+        if dry_run:
+            return _plan_lines("would apply", await runner.plan_migrate())
         names = runner.available().names()
-        return _report(verb, await _completing(runner.migrate(dry_run=dry_run), verb, names), names)
+        return _report(verb, await _completing(runner.migrate(), verb, names), names)
 
     _echo(_run(_settings(env, config_dir), action) or ["nothing to apply"])
 
@@ -66,13 +74,27 @@ def rollback(
     env: EnvOpt = None,
     config_dir: ConfigDirOpt = None,
     steps: Annotated[int, typer.Option("--steps", help="how many migrations to revert")] = 1,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="print the SQL that would run; change nothing")
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="drop tables holding rows without asking")
+    ] = False,
 ) -> None:
-    """Revert the last N applied migrations (newest first) with their .down.sql files."""
+    """Revert the last N applied migrations (newest first) with their .down.sql files.
+
+    Before dropping a table that still holds rows it asks for confirmation; without a
+    terminal it refuses (exit 2) unless --yes is given."""
     if steps < 1:
         fail(f"--steps must be a positive integer (got {steps})", 2)
     settings = _settings(env, config_dir)
 
     async def action(runner: MigrationRunner) -> list[str]:
+        plan = await runner.plan_rollback(steps=steps)
+        if dry_run:
+            return _plan_lines("would roll back", plan)
+        if not yes:
+            await _confirm_drops(runner, plan)
         names = runner.available().names()
         done = await _completing(runner.rollback(steps=steps), "rolled back", names)
         return _report("rolled back", done, names)
@@ -102,9 +124,26 @@ def create(
 # --- plumbing ------------------------------------------------------------------------------
 
 
+_JSON_OUTPUT: dict[str, bool] = {"on": False}
+"""Whether results print as JSON lines: set once per command by `_settings`."""
+
+
 def _settings(env: str | None, config_dir: Path | None) -> Settings:
-    """Validated settings (exit 2 otherwise), with logging set up as configured."""
-    return load_with_logging(env, config_dir).settings
+    """Validated settings (exit 2 otherwise), with logging set up as configured. With JSON
+    logs (prod's default) stdout carries only the results, as JSON lines, and the log lines go
+    to stderr, so a script or a log collector never has to tell the two apart."""
+    from boundary.observability.logging import configure_logging
+
+    settings = load(env, config_dir).settings
+    json_output = settings.logging.format == "json"
+    _JSON_OUTPUT["on"] = json_output
+    configure_logging(
+        level=settings.logging.level,
+        fmt=settings.logging.format,
+        service=settings.metrics.service,
+        stream=sys.stderr if json_output else None,
+    )
+    return settings
 
 
 def _run(settings: Settings, action: Callable[[MigrationRunner], Awaitable[T]]) -> T:
@@ -138,8 +177,9 @@ async def _with_runner(settings: Settings, action: Callable[[MigrationRunner], A
         logger=get_logger("boundary.db"),
     )
     try:
+        # The CLI prints one line per migration itself; the runner's own lines go to debug.
         runner = MigrationRunner(
-            database, Path(db.migrations_dir), get_logger("boundary.migrations")
+            database, Path(db.migrations_dir), get_logger("boundary.migrations"), announce=False
         )
         return await action(runner)
     finally:
@@ -157,10 +197,40 @@ async def _completing(work: Awaitable[list[str]], verb: str, names: Mapping[str,
         raise
 
 
+def _plan_lines(verb: str, plan: Sequence[tuple[Planned, Sequence[Statement]]]) -> list[str]:
+    """`verb ID NAME` per migration, then each statement it would run, indented."""
+    lines: list[str] = []
+    for step, statements in plan:
+        lines.append(f"{verb} {step.id} {step.name}".rstrip())
+        if not statements:
+            lines.append("  -- no SQL statements (empty or comments only)")
+        for statement in statements:
+            lines += [f"  {line}" for line in f"{statement.shown};".splitlines()]
+    return lines
+
+
+async def _confirm_drops(
+    runner: MigrationRunner, plan: Sequence[tuple[Planned, Sequence[Statement]]]
+) -> None:
+    """Ask before a rollback drops tables holding rows; refuse without a terminal."""
+    from boundary.migrations.core import dropped_tables
+
+    tables = [t for _, statements in plan for s in statements for t in dropped_tables(s.shown)]
+    counts = {t: n for t, n in (await runner.row_counts(tables)).items() if n > 0}
+    if not counts:
+        return
+    holding = ", ".join(f"{table} ({n} rows)" for table, n in counts.items())
+    question = f"rollback drops tables holding rows: {holding}"
+    if not sys.stdin.isatty():
+        fail(f"{question}; re-run with --yes to confirm", 2)
+    if not typer.confirm(f"{question}. Continue?", default=False, err=True):
+        fail("rollback cancelled; nothing changed", 1)
+
+
 def _report(verb: str, ids: Iterable[str], names: Mapping[str, str]) -> list[str]:
     return [f"{verb} {i} {names.get(i, '')}".rstrip() for i in ids]
 
 
 def _echo(lines: Iterable[str]) -> None:
     for line in lines:
-        typer.echo(line)
+        typer.echo(orjson.dumps({"output": line}).decode() if _JSON_OUTPUT["on"] else line)

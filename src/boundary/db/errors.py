@@ -7,6 +7,18 @@ from typing import Literal
 Reason = Literal["pool_exhausted", "unreachable"]
 
 
+def driver_reason(exc: BaseException, password: str | None = None) -> str:
+    """What the driver said, as one line: the exception behind SQLAlchemy's wrapper (so
+    "password authentication failed for user …" rather than "DBAPIError"), with `password`
+    masked should a driver ever echo it."""
+    orig = getattr(exc, "orig", None) or exc
+    text = " ".join(str(orig).split())
+    if password:
+        text = text.replace(password, "***")
+    name = type(orig).__name__
+    return f"{name}: {text}" if text and text != name else name
+
+
 class DatabaseUnavailable(Exception):
     """No connection could be had: the pool stayed exhausted past its timeout, or the
     database could not be reached. Answered as a 503 problem, never a hang."""

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, FastAPI
 
 from boundary.http.console import create_console_app
+from boundary.http.docs_pages import install_docs_pages
 from boundary.http.domain_errors import install_domain_errors
 from boundary.http.edge import SecurityHeaderValues, StaticAnswer, wrap_edge
 from boundary.http.errors import install_error_handlers
@@ -35,7 +36,8 @@ def create_api_app(system: System, *, extra_routers: Sequence[APIRouter] = ()) -
     app = FastAPI(
         title=settings.name,
         version=system.version,
-        docs_url="/docs" if docs else None,
+        # /docs and /redoc are served from bundled assets (`docs_pages`), not FastAPI's CDN.
+        docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
         # Starlette's default answers `/path/` with a redirect built from the client's Host
@@ -45,6 +47,8 @@ def create_api_app(system: System, *, extra_routers: Sequence[APIRouter] = ()) -
     app.state.system = system
     install_error_handlers(app, get_logger("boundary.http.errors"))
     install_domain_errors(app, get_logger("boundary.db"))
+    if docs:
+        install_docs_pages(app)
     for router in (health.router, auth.router, users.router, *extra_routers):
         app.include_router(router)
     if settings.environment == "test":

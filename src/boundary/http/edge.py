@@ -66,6 +66,9 @@ from boundary.observability.metrics.ports import Metrics
 __all__ = ["RESPONSE_HEADERS_STATE_KEY", "Edge", "SecurityHeaderValues", "wrap_edge"]
 
 PROBE_PATHS: Final = frozenset({"/health", "/health/live", "/health/ready"})
+_PROBE_ANSWERS: Final = frozenset({200, 503})
+"""A probe's 503 is its answer (not ready yet, starting, draining), not a server failure: it
+is logged at DEBUG like any probe and not reported; the health monitor logs the failing check."""
 ROUTE_TAG: Final = "route"
 STATUS_TAG: Final = "status"
 
@@ -242,7 +245,9 @@ class Edge:
         elapsed_ms = (time.perf_counter() - start) * 1000
         method: str = scope["method"]
         path: str = scope["path"]
-        if status >= 500 and status not in self._expected:
+        if path in PROBE_PATHS and status in _PROBE_ANSWERS:
+            log = self._debug
+        elif status >= 500 and status not in self._expected:
             log = self._logger.error
         elif path in PROBE_PATHS:
             log = self._debug
@@ -265,7 +270,9 @@ class Edge:
     def _report(self, scope: Scope, route: str, status: int, failure: BaseException | None) -> None:
         """A 5xx (or an escaping exception) to error reporting, as the exception behind it
         when the error handlers logged one, else as a message naming route and status."""
-        if failure is None and status in self._expected:
+        if failure is None and (
+            status in self._expected or (scope["path"] in PROBE_PATHS and status in _PROBE_ANSWERS)
+        ):
             return
         reporter = self._reporter
         assert reporter is not None

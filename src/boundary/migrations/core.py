@@ -449,3 +449,18 @@ def _when(applied_at: datetime | None) -> str:
     if applied_at is None:
         return "pending"
     return applied_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_DROP_TABLE = re.compile(
+    r"\bDROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?([\w.\"`\[\]]+(?:\s*,\s*[\w.\"`\[\]]+)*)",
+    re.IGNORECASE,
+)
+
+
+def dropped_tables(statement: str) -> tuple[str, ...]:
+    """The tables a `DROP TABLE` statement names, as written (quotes kept); () for any other
+    statement. A rollback asks before it drops one that still holds rows."""
+    match = _DROP_TABLE.search(statement)
+    if match is None:
+        return ()
+    return tuple(name.strip() for name in match.group(1).split(","))

@@ -24,7 +24,7 @@ The core plans (`core.py`); this module does what the plan says, per dialect:
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -119,10 +119,14 @@ class MigrationRunner:
         *,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
         clock: Callable[[], datetime] = _utc_now,
+        announce: bool = True,
     ) -> None:
+        """`announce=False` logs each applied / rolled-back migration at debug, for a caller
+        (the CLI) that reports each one itself: one line per migration, not two."""
         self._db = database
         self._directory = directory
         self._log = logger or get_logger("boundary.migrations")
+        self._announce = self._log.info if announce else self._log.debug
         self._lock_timeout = lock_timeout
         self._clock = clock
 
@@ -169,6 +173,13 @@ class MigrationRunner:
                 applied = await _read_applied(conn)
                 todo = core.pending(catalog.migrations, {a.id for a in applied or ()})
                 work = [(m, split_statements(m.up)) for m in todo]  # refuse before any change
+                for migration, statements in work:
+                    if not statements and not self._has_variants(migration):
+                        self._log.warn(
+                            "Migration has no SQL statements (empty or comments only)",
+                            migration=migration.id,
+                            file=migration.up.filename,
+                        )
                 if applied is None:
                     await self._create_table(conn)
                 for migration, statements in work:
@@ -194,6 +205,44 @@ class MigrationRunner:
                     if await self._revert(conn, revert, statements, done):
                         done.append(revert.id)
         return done
+
+    def _has_variants(self, migration: Migration) -> bool:
+        """Whether another dialect has its own up file for `migration`: then an empty generic
+        file is a deliberate no-op (e.g. a PostgreSQL-only feature), not a forgotten one."""
+        prefix = f"{migration.id}-"
+        return any(
+            name.startswith(prefix) and name.endswith(".up.sql") and name != migration.up.filename
+            for name in read_directory(self._directory)
+        )
+
+    async def plan_migrate(self) -> list[tuple[Migration, list[Statement]]]:
+        """What `migrate` would run: each pending migration with its statements (no lock)."""
+        return [(m, split_statements(m.up)) for m in await self.pending()]
+
+    async def plan_rollback(self, *, steps: int = 1) -> list[tuple[Revert, list[Statement]]]:
+        """What `rollback --steps` would run, newest first (no lock); refused like rollback."""
+        catalog = self.available()
+        with _database_errors():
+            async with self._db.read() as conn:
+                applied = await _read_applied(conn) or []
+        plan = _checked(core.rollback_plan(applied, catalog.migrations, steps))
+        return [(r, split_statements(r.down)) for r in plan]
+
+    async def row_counts(self, tables: Iterable[str]) -> dict[str, int]:
+        """Rows in each of `tables` (names as a migration file writes them); a table that does
+        not exist is left out."""
+        counts: dict[str, int] = {}
+        for table in tables:
+            try:
+                async with self._db.read() as conn:
+                    # The name comes from the operator's own down file (which runs it anyway),
+                    # matched by `core.dropped_tables` to identifier characters and quotes only.
+                    count = f"SELECT COUNT(*) FROM {table}"  # noqa: S608
+                    found = await conn.exec_driver_sql(count)
+                    counts[table] = int(found.scalar_one())
+            except sa_exc.DBAPIError:
+                continue
+        return counts
 
     # --- steps ------------------------------------------------------------------------------
 
@@ -222,7 +271,7 @@ class MigrationRunner:
                 return False
             await self._run(conn, migration.id, migration.up, statements, done, "up")
             await conn.execute(_INSERT, self._row(migration))
-        self._log.info(
+        self._announce(
             "Migration applied",
             migration=migration.id,
             name=migration.name,
@@ -240,7 +289,7 @@ class MigrationRunner:
                 return False
             await self._run(conn, revert.id, revert.down, statements, done, "down")
             await conn.execute(_DELETE, {"id": revert.id})
-        self._log.info(
+        self._announce(
             "Migration rolled back",
             migration=revert.id,
             name=revert.name,

@@ -69,6 +69,8 @@ class CheckResult:
     critical: bool
     reason: str
     duration_ms: float
+    error: str = ""
+    """Why a failed check failed, in the words of what failed (a driver's message, a timeout)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,6 +117,7 @@ def checks_body(results: Sequence[CheckResult]) -> dict[str, dict[str, object]]:
             "critical": r.critical,
             "duration_ms": round(r.duration_ms, 2),
             **({} if r.ok else {"reason": r.reason}),
+            **({"error": r.error} if not r.ok and r.error else {}),
         }
         for r in results
     }

@@ -21,7 +21,7 @@ Mode = Literal["open", "closed"]
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-EXEMPT_PATHS: Final = frozenset({"/health", "/metrics", "/docs", "/openapi.json"})
+EXEMPT_PATHS: Final = frozenset({"/health", "/metrics", "/docs", "/redoc", "/openapi.json"})
 EXEMPT_PREFIXES: Final = ("/health/", "/docs/", "/api/v1/_test/", "/admin/static/")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 
@@ -28,9 +29,13 @@ def serve(loaded: LoadedConfig) -> int:
         log.warn(warning)
     try:
         sockets = _bind(loaded)
-    except OSError as exc:
+    except ListenerBindError as exc:
         log.fatal(
-            "Cannot bind listener", **{"error.kind": type(exc).__name__, "error.message": str(exc)}
+            str(exc),
+            listener=exc.listener,
+            host=exc.host,
+            port=exc.port,
+            **{"error.kind": type(exc.error).__name__, "error.message": str(exc.error)},
         )
         return 1
     workers = settings.http.workers
@@ -68,14 +73,32 @@ def _shared_prometheus(settings: Settings) -> Iterator[None]:
             shutil.rmtree(directory, ignore_errors=True)
 
 
+class ListenerBindError(Exception):
+    """A listener's port could not be bound; says which listener, so an operator whose ops port
+    clashes is not sent looking at the API port."""
+
+    def __init__(self, listener: str, host: str, port: int, error: OSError) -> None:
+        super().__init__(
+            f"Cannot bind the {listener} listener on {host}:{port}: {error.strerror or error}"
+        )
+        self.listener, self.host, self.port, self.error = listener, host, port, error
+
+
+def _bind_listener(listener: str, host: str, port: int) -> socket.socket:
+    try:
+        return bind_socket(host, port)
+    except OSError as exc:
+        raise ListenerBindError(listener, host, port, exc) from exc
+
+
 def _bind(loaded: LoadedConfig) -> BoundSockets:
     settings = loaded.settings
-    api = bind_socket(settings.http.host, settings.http.port)
+    api = _bind_listener("api", settings.http.host, settings.http.port)
     if not settings.ops.enabled:
         return BoundSockets(api=api, ops=None)
     try:
-        ops = bind_socket(settings.ops.host, settings.ops.port)
-    except OSError:
+        ops = _bind_listener("ops", settings.ops.host, settings.ops.port)
+    except ListenerBindError:
         api.close()
         raise
     return BoundSockets(api=api, ops=ops)

@@ -21,6 +21,8 @@ from signal import SIGINT, SIGTERM
 from types import FrameType
 from typing import Any
 
+import setproctitle
+
 from boundary.config.model import Settings
 from boundary.observability.logging import configure_logging, get_logger
 from boundary.observability.metrics.shell.prometheus import worker_exited
@@ -56,6 +58,8 @@ def child_main(
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, record_early_signal)
+    # `ps` shows "boundary worker N" rather than N identical python command lines.
+    setproctitle.setproctitle(f"boundary worker {index}")
     _die_with_parent(parent_pid)
     armed.set()
     from boundary.system import build_system

@@ -22,10 +22,11 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import QueuePool
 
-from boundary.db.errors import DatabaseUnavailable
+from boundary.db.errors import DatabaseUnavailable, driver_reason
 from boundary.db.shell.url import (
     Dialect,
     async_url,
@@ -188,7 +189,7 @@ class Database:
         except sa_exc.DBAPIError as exc:
             if exc.connection_invalidated:
                 self._mark_failure(exc)
-                raise DatabaseUnavailable("unreachable", type(exc.orig).__name__) from exc
+                raise DatabaseUnavailable("unreachable", self._reason(exc)) from exc
             raise
         finally:
             await conn.close()
@@ -207,8 +208,12 @@ class Database:
             raise DatabaseUnavailable("pool_exhausted") from exc
         except _CONNECT_ERRORS as exc:
             self._mark_failure(exc)
-            raise DatabaseUnavailable("unreachable", type(exc).__name__) from exc
+            raise DatabaseUnavailable("unreachable", self._reason(exc)) from exc
         return conn
+
+    def _reason(self, exc: BaseException) -> str:
+        """The driver's own words for a failure, never the URL's password."""
+        return driver_reason(exc, make_url(self.url).password)
 
     async def ping(self) -> None:
         """The health check: one round trip — or none, when a query succeeded within the last

@@ -52,15 +52,19 @@ class HealthRegistry:
 
     async def _run(self, registered: RegisteredCheck) -> CheckResult:
         started = time.perf_counter()
+        error = ""
         try:
             await asyncio.wait_for(registered.check(), self._timeout)
             ok = True
-        except Exception:
-            ok = False
+        except TimeoutError:
+            ok, error = False, f"no answer within {self._timeout:g}s"
+        except Exception as exc:
+            ok, error = False, str(exc) or type(exc).__name__
         return CheckResult(
             name=registered.name,
             ok=ok,
             critical=registered.critical,
             reason=registered.reason,
             duration_ms=(time.perf_counter() - started) * 1000,
+            error=error,
         )

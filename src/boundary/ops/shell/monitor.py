@@ -112,7 +112,12 @@ class HealthMonitor:
             if not result.ok and result.name not in self._failing:
                 self._failing.add(result.name)
                 log = self._log.error if result.critical else self._log.warn
-                log("Health check failing", check=result.name, reason=result.reason)
+                log(
+                    "Health check failing",
+                    check=result.name,
+                    reason=result.reason,
+                    error=result.error,
+                )
             elif result.ok and result.name in self._failing:
                 self._failing.discard(result.name)
                 self._log.info("Health check recovered", check=result.name)

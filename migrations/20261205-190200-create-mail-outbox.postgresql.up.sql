@@ -1,9 +1,9 @@
 -- mail_outbox: every mail Boundary sends, written in the same transaction as the token it
--- carries and delivered by a background sender. status: pending (to send; next_attempt_at
--- says when), sent, failed (given up). A sender claims a row by setting lease_until; an
--- expired lease (a crashed sender) makes the row claimable again. The bodies hold the link, so
--- they are erased (set to '') once the row is sent or has failed; sent rows are pruned after
--- the retention period.
+-- carries and delivered by a background sender. status: pending (to send; next_attempt_at says
+-- when), sent, failed (given up). A sender claims a row by setting lease_until; an expired
+-- lease (a crashed sender) makes the row claimable again. The bodies hold the link, so they
+-- are erased once the row is sent; sent rows are pruned after the retention period. Failed
+-- rows keep theirs until an operator retries or purges them.
 CREATE TABLE mail_outbox (
     id              uuid         NOT NULL PRIMARY KEY,
     kind            varchar(32)  NOT NULL,

@@ -271,8 +271,12 @@ class MailSettings(_Section):
     sender: Annotated[str, Field(alias="from", min_length=3)] = "Boundary <no-reply@localhost>"
     timeout: Annotated[Duration, Field(gt=0)] = 10.0
     """Connecting to and talking with the SMTP server, per message."""
+    retry_initial: Annotated[Duration, Field(gt=0)] = 30.0
+    """The wait after a message's first failed attempt; it doubles after each further one…"""
+    retry_max: Annotated[Duration, Field(gt=0)] = 3600.0
+    """…up to this."""
     retry_for: Annotated[Duration, Field(gt=0)] = 24 * 3600.0
-    """How long a message is retried (backoff 30 s doubling to 1 h) before it is given up."""
+    """How long a message is retried before it is given up."""
     retention: Annotated[Duration, Field(gt=0)] = 7 * 24 * 3600.0
     """How long sent and failed messages stay in ``mail_outbox`` (bodies erased) for audit."""
     poll_interval: Annotated[Duration, Field(gt=0)] = 2.0

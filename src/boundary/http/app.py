@@ -16,7 +16,7 @@ from boundary.http.edge import SecurityHeaderValues, StaticAnswer, wrap_edge
 from boundary.http.errors import install_error_handlers
 from boundary.http.middleware.rate_limit import rate_limited
 from boundary.http.ops_app import OpsApp
-from boundary.http.routes import auth, health, test_only, users
+from boundary.http.routes import account, auth, health, test_only, users
 from boundary.observability.errors.ports import ErrorReporter
 from boundary.observability.logging import Logger, get_logger
 from boundary.observability.metrics.noop import NoopMetrics
@@ -45,7 +45,7 @@ def create_api_app(system: System, *, extra_routers: Sequence[APIRouter] = ()) -
     app.state.system = system
     install_error_handlers(app, get_logger("boundary.http.errors"))
     install_domain_errors(app, get_logger("boundary.db"))
-    for router in (health.router, auth.router, users.router, *extra_routers):
+    for router in (health.router, auth.router, account.router, users.router, *extra_routers):
         app.include_router(router)
     if settings.environment == "test":
         app.include_router(test_only.router)

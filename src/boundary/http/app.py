@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI
 
+from boundary.http.account_pages.app import create_account_pages
 from boundary.http.console import create_console_app
 from boundary.http.domain_errors import install_domain_errors
 from boundary.http.edge import SecurityHeaderValues, StaticAnswer, wrap_edge
@@ -51,6 +52,7 @@ def create_api_app(system: System, *, extra_routers: Sequence[APIRouter] = ()) -
         app.include_router(test_only.router)
     if settings.web.enabled:
         app.mount("/admin", create_console_app(system))
+    app.mount("/account", create_account_pages(system))
     # Rate limits (§5) and the client IP: inside the edge, so 429s are logged and carry the
     # correlation id and security headers; on the API listener only, never on ops.
     limited = rate_limited(app, system.rate_limit, system.user.deps.tokens)

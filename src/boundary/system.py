@@ -17,8 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from boundary import __version__
+from boundary.account.shell.service import AccountService
+from boundary.account.shell.unit import account_unit_factory
 from boundary.config.model import Settings
 from boundary.db.shell.engine import Database
+from boundary.mail.shell.module import MailModule, build_mail_module
 from boundary.migrations.shell import MigrationRunner
 from boundary.migrations.startup import MigrationsCheck, auto_migrate
 from boundary.observability.errors.ports import ErrorReporter
@@ -52,6 +55,8 @@ class System:
     database: Database
     user: UserModule
     rate_limit: RateLimiting
+    mail: MailModule
+    account: AccountService
     error_reporter: ErrorReporter | None = None
     """Sentry when `error_reporting.dsn` is set; None reports nothing (and costs nothing)."""
     failed_logins: FailedLoginAlarm | None = None
@@ -116,6 +121,18 @@ def build_system(settings: Settings, **overrides: Any) -> System:
         on_login_failure=None if alarm is None else alarm.record_failure,
         **{k: v for k, v in overrides.items() if k in USER_OVERRIDES},
     )
+    mail = build_mail_module(
+        settings, database, metrics, user.deps.clock, transport=overrides.get("mail_transport")
+    )
+    cache = user.deps.cache
+    account = AccountService(
+        user.deps,
+        account_unit_factory(database, None if cache is None else cache.invalidate_users),
+        mail,
+        public_url=settings.web.public_url,
+        reset_ttl=settings.security.reset_token_ttl,
+        verify_ttl=settings.security.verify_token_ttl,
+    )
     system = System(
         settings=settings,
         logger=logger,
@@ -127,6 +144,8 @@ def build_system(settings: Settings, **overrides: Any) -> System:
         database=database,
         user=user,
         rate_limit=rate_limit,
+        mail=mail,
+        account=account,
         error_reporter=reporter,
         failed_logins=alarm,
     )
@@ -134,6 +153,7 @@ def build_system(settings: Settings, **overrides: Any) -> System:
     _wire_database(system)
     _wire_user(system)
     _wire_rate_limit(system)
+    _wire_mail(system)
     return system
 
 
@@ -217,6 +237,18 @@ def _wire_rate_limit(system: System) -> None:
         reason="rate_limit_storage_unreachable",
     )
     system.shutdown_hooks.append(rate_limit.aclose)
+
+
+def _wire_mail(system: System) -> None:
+    """The outbox sender (started after migrations, stopped before the pool closes), its
+    non-critical `mail` check, and expired-token pruning as part of its housekeeping."""
+    sender = system.mail.sender
+    if sender is None:
+        return
+    sender.housekeeping.append(system.account.prune_tokens)
+    system.health.register("mail", sender.check, critical=False, reason="mail_failing")
+    system.startup_hooks.append(system.mail.start)
+    system.shutdown_hooks.append(system.mail.close)
 
 
 def _sample_pool(database: Database, metrics: Metrics) -> None:

@@ -242,7 +242,12 @@ class FakeUsers:
         owner = self._email_owner(user.email)
         if owner is not None and owner.id != user.id:
             raise EmailTaken(user.email)
-        kept = {"created_at": stored.created_at, "mfa_last_step": stored.mfa_last_step}
+        same_email = stored.email.lower() == user.email.lower()
+        kept = {
+            "created_at": stored.created_at,
+            "mfa_last_step": stored.mfa_last_step,
+            "email_verified_at": stored.email_verified_at if same_email else None,
+        }
         self._work.put_user(dataclasses.replace(user, **kept))
 
     async def claim_totp_step(self, user_id: UUID, step: int) -> bool:

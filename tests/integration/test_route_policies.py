@@ -1,5 +1,6 @@
 """No route is open by accident: every `/api/v1/` route of the real app answers an anonymous
-caller 401, except the two public ones, and every `Action` has a row in `POLICIES`.
+caller 401, except the public ones (login, refresh, and the mailed-link flows: reset request and
+confirm, email confirm), and every `Action` has a row in `POLICIES`.
 
 The routes are read from the app itself, so a route added later without authentication fails
 here without anyone having to list it.
@@ -23,8 +24,24 @@ pytestmark = pytest.mark.anyio
 
 API_PREFIX = "/api/v1/"
 TEST_ONLY_PREFIX = "/api/v1/_test/"
-PUBLIC = frozenset({("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/refresh")})
-PUBLIC_ACTIONS = frozenset({Action.AUTH_LOGIN, Action.AUTH_REFRESH})
+PUBLIC = frozenset(
+    {
+        ("POST", "/api/v1/auth/login"),
+        ("POST", "/api/v1/auth/refresh"),
+        ("POST", "/api/v1/auth/password-reset"),
+        ("POST", "/api/v1/auth/password-reset/confirm"),
+        ("POST", "/api/v1/auth/verify-email/confirm"),
+    }
+)
+PUBLIC_ACTIONS = frozenset(
+    {
+        Action.AUTH_LOGIN,
+        Action.AUTH_REFRESH,
+        Action.AUTH_PASSWORD_RESET,
+        Action.AUTH_PASSWORD_RESET_CONFIRM,
+        Action.AUTH_VERIFY_EMAIL_CONFIRM,
+    }
+)
 WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 PATH_PARAMETER = re.compile(r"\{[^}]+\}")
 
@@ -73,7 +90,7 @@ def api_routes(api: UserApi) -> list[tuple[str, str]]:
     return sorted(found)
 
 
-async def test_every_api_route_refuses_anonymous_callers_except_login_and_refresh(
+async def test_every_api_route_refuses_anonymous_callers_except_the_public_ones(
     api: UserApi,
 ) -> None:
     routes = api_routes(api)
@@ -96,7 +113,7 @@ async def test_every_api_route_refuses_anonymous_callers_except_login_and_refres
 
     expected = {route: 401 for route in routes if route not in PUBLIC}
     assert {route: code for route, code in got.items() if route not in PUBLIC} == expected
-    # The public two are reachable anonymously: `{}` is invalid input, not a missing token.
+    # The public ones are reachable anonymously: `{}` is invalid input, not a missing token.
     assert {route: got[route] for route in PUBLIC} == dict.fromkeys(PUBLIC, 422)
 
 
@@ -104,5 +121,5 @@ def test_every_action_has_a_policy() -> None:
     assert set(POLICIES) == set(Action)
 
 
-def test_only_login_and_refresh_are_open_to_anyone() -> None:
+def test_only_the_public_actions_are_open_to_anyone() -> None:
     assert {action for action, policy in POLICIES.items() if policy.anyone} == PUBLIC_ACTIONS

@@ -32,6 +32,7 @@ EXPECTED_ALERTS = {
     "BoundaryHighMemory": "warning",
     "BoundaryFailedLoginSpike": "warning",
     "BoundarySlowQueries": "warning",
+    "BoundaryMailFailing": "warning",
 }
 # Series that come from Prometheus itself (`up`) or node_exporter, not from Boundary.
 EXTERNAL_PROMETHEUS = {

@@ -33,6 +33,7 @@ users = st.builds(
     last_login=st.none() | times,
     created_at=times,
     updated_at=times,
+    email_verified_at=st.none() | times,
 )
 
 

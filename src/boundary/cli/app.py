@@ -17,6 +17,7 @@ import typer
 
 from boundary import __version__
 from boundary.cli.common import ConfigDirOpt, EnvOpt, fail, load
+from boundary.cli.mail import mail_app
 from boundary.cli.migrate import migrate_app
 from boundary.cli.users import users_app
 
@@ -31,6 +32,7 @@ config_app = typer.Typer(help="Inspect and validate configuration.", no_args_is_
 app.add_typer(config_app, name="config")
 app.add_typer(migrate_app, name="migrate")
 app.add_typer(users_app, name="users")
+app.add_typer(mail_app, name="mail")
 
 
 @config_app.command("docs")

@@ -54,6 +54,9 @@ GUIDE_VARIABLES: Mapping[str, str] = MappingProxyType(
         "SENTRY_DSN": "error_reporting.dsn",
         "SENTRY_ENVIRONMENT": "error_reporting.environment",
         "SENTRY_RELEASE": "error_reporting.release",
+        "PUBLIC_URL": "web.public_url",
+        "MAIL_URL": "mail.url",
+        "MAIL_FROM": "mail.from",
     }
 )
 """The operations guide's variables (ENV aside, which selects the environment)."""

@@ -161,6 +161,10 @@ class SecuritySettings(_Section):
     password_hash_time_cost: Annotated[int, Field(ge=2)] = 2
     # zxcvbn's 0-4 scale: 3 is "safely unguessable" (about 10^8 guesses or more), 4 very strong.
     password_min_score: Annotated[int, Field(ge=0, le=4)] = 3
+    # Account recovery: how long a mailed link works, and whether login needs a verified email.
+    reset_token_ttl: Annotated[Duration, Field(gt=0)] = 30 * 60.0
+    verify_token_ttl: Annotated[Duration, Field(gt=0)] = 24 * 3600.0
+    require_verified_email: Flag = False
 
 
 class LoggingSettings(_Section):
@@ -237,11 +241,57 @@ class ErrorReportingSettings(_Section):
     traces_sample_rate: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
 
 
+_PUBLIC_URL = re.compile(r"https?://[^/?#\s]+(?:/[^?#\s]*)?")
+_MAIL_URL = re.compile(r"(?:smtps?://[^/?#\s]+/?(?:\?\S*)?|log://\S*)")
+
+
+def _check_public_url(value: str) -> str:
+    """``value`` without a trailing slash, if it is an absolute http(s) URL."""
+    if not _PUBLIC_URL.fullmatch(value.strip()):
+        raise ValueError("expected an absolute http:// or https:// URL")
+    return value.strip().rstrip("/")
+
+
+def _check_mail_url(value: str | None) -> str | None:
+    """``value`` if its scheme names a mail transport (checked at start-up, not first use)."""
+    if value is not None and not _MAIL_URL.fullmatch(value.strip()):
+        raise ValueError("expected smtp://[user:pass@]host[:port], smtps://… or log://")
+    return value
+
+
+class MailSettings(_Section):
+    """Outgoing mail (password reset, email verification). ``url`` unset: no mail, and the
+    endpoints that send it answer 503; ``from`` is the key (``sender`` in code)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    url: Annotated[
+        str | None, BeforeValidator(core.blank_to_none), AfterValidator(_check_mail_url)
+    ] = None
+    sender: Annotated[str, Field(alias="from", min_length=3)] = "Boundary <no-reply@localhost>"
+    timeout: Annotated[Duration, Field(gt=0)] = 10.0
+    """Connecting to and talking with the SMTP server, per message."""
+    retry_initial: Annotated[Duration, Field(gt=0)] = 30.0
+    """The wait after a message's first failed attempt; it doubles after each further one…"""
+    retry_max: Annotated[Duration, Field(gt=0)] = 3600.0
+    """…up to this."""
+    retry_for: Annotated[Duration, Field(gt=0)] = 24 * 3600.0
+    """How long a message is retried before it is given up."""
+    retention: Annotated[Duration, Field(gt=0)] = 7 * 24 * 3600.0
+    """How long sent and failed messages stay in ``mail_outbox`` (bodies erased) for audit."""
+    poll_interval: Annotated[Duration, Field(gt=0)] = 2.0
+    lease: Annotated[Duration, Field(gt=0)] = 60.0
+    """How long a sender's claim on a message holds; a crashed sender's claim lapses after it."""
+    batch_size: Annotated[int, Field(ge=1, le=1000)] = 20
+
+
 class WebSettings(_Section):
     """The service as browsers see it: the admin console under ``/admin`` on the API listener
     (off: 404 there) and how long a console session may sit unused."""
 
     enabled: Flag = True
+    public_url: Annotated[str, AfterValidator(_check_public_url)] = "http://localhost:3000"
+    """The service's external base URL: links in mail point below it."""
     idle_timeout: Annotated[Duration, Field(gt=0)] = 30 * 60.0
     console_csp: str = (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -266,6 +316,7 @@ class Settings(_Section):
     rate_limit: RateLimitSettings = RateLimitSettings()
     error_reporting: ErrorReportingSettings = ErrorReportingSettings()
     web: WebSettings = WebSettings()
+    mail: MailSettings = MailSettings()
 
     @model_validator(mode="before")
     @classmethod
@@ -289,8 +340,9 @@ _ENVIRONMENT_DEFAULTS: Mapping[str, Mapping[str, object]] = MappingProxyType(
             **_DEV_ONLY,
             "database.url": "sqlite:///var/boundary.db",
             "database.auto_migrate": True,
+            "mail.url": "log://",
         },
-        "test": {**_DEV_ONLY, "database.url": "sqlite:///:memory:"},
+        "test": {**_DEV_ONLY, "database.url": "sqlite:///:memory:", "mail.url": "log://"},
         "prod": {"logging.format": "json"},
     }
 )
@@ -331,6 +383,7 @@ SECTIONS: Mapping[str, type[BaseModel]] = MappingProxyType(
         "rate_limit": RateLimitSettings,
         "error_reporting": ErrorReportingSettings,
         "web": WebSettings,
+        "mail": MailSettings,
     }
 )
 """Section name → its model, in the order ``config show`` lists them."""
@@ -339,13 +392,26 @@ SECTIONS: Mapping[str, type[BaseModel]] = MappingProxyType(
 def known_keys() -> dict[str, tuple[str, ...]]:
     """Section → field names in model order; ``settings`` holds the top-level scalar fields."""
     top = tuple(name for name in Settings.model_fields if name not in SECTIONS)
-    known = {"settings": top} | {name: tuple(m.model_fields) for name, m in SECTIONS.items()}
+    known = {"settings": top} | {
+        name: tuple(info.alias or field for field, info in m.model_fields.items())
+        for name, m in SECTIONS.items()
+    }
     for single, plural in core.SINGLE_VALUED_FORMS.items():
         section, field = single.split(".")
         fields = known[section]
         at = fields.index(plural.split(".")[1])
         known[section] = (*fields[:at], field, *fields[at:])
     return known
+
+
+def attribute_of(section: str, key: str) -> str:
+    """The model attribute behind a key: ``mail.from`` is ``MailSettings.sender``."""
+    model = SECTIONS.get(section)
+    if model is not None:
+        for name, info in model.model_fields.items():
+            if info.alias == key:
+                return name
+    return key
 
 
 def _keys_where(test: Callable[[FieldInfo], bool]) -> frozenset[str]:

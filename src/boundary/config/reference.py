@@ -111,6 +111,21 @@ MEANINGS: dict[str, str] = {
     "web.enabled": "Serve the admin console under /admin.",
     "web.idle_timeout": "How long a console session may sit unused.",
     "web.console_csp": "Content-Security-Policy of the console pages.",
+    "web.public_url": "The service's external base URL; links in mail point below it.",
+    "security.reset_token_ttl": "How long a password-reset link stays usable.",
+    "security.verify_token_ttl": "How long an email-verification link stays usable.",
+    "security.require_verified_email": "Refuse logins (403) until the user's email is verified.",
+    "mail.url": "SMTP server (smtp:// STARTTLS, smtps:// implicit TLS, log:// to the log); "
+    "unset: no mail, and the endpoints that send it answer 503.",
+    "mail.sender": "The From address of every mail (key `from` in files).",
+    "mail.timeout": "Connecting to and talking with the SMTP server, per message.",
+    "mail.retry_initial": "Wait after a message's first failed attempt; doubles after each one.",
+    "mail.retry_max": "The longest wait between two attempts.",
+    "mail.retry_for": "How long a message is retried before it is given up.",
+    "mail.retention": "How long sent and failed messages stay in mail_outbox (bodies erased).",
+    "mail.poll_interval": "How often the sender looks for due messages.",
+    "mail.lease": "How long a sender's claim on a message holds (a crashed sender's lapses).",
+    "mail.batch_size": "Messages one sender claims and sends per round.",
 }
 """What each key means, in a sentence; a key missing here fails `configuration_markdown`."""
 

@@ -94,7 +94,12 @@ def load_config(
     if environment == "prod":
         _refuse_unsafe_prod(merged)
     settings = _validate(environment, merged)
-    warnings = (*file_warnings, *env_values.warnings, *_shutdown_warnings(settings))
+    warnings = (
+        *file_warnings,
+        *env_values.warnings,
+        *_shutdown_warnings(settings),
+        *_mail_warnings(settings),
+    )
     sources = MappingProxyType(_sources(known, merged, env_source))
     return LoadedConfig(settings, sources, warnings, directory)
 
@@ -241,6 +246,15 @@ def _shutdown_warnings(settings: Settings) -> tuple[str, ...]:
     return (warning,) if warning else ()
 
 
+def _mail_warnings(settings: Settings) -> tuple[str, ...]:
+    if settings.mail.url is not None or settings.environment != "prod":
+        return ()
+    return (
+        "mail.url (MAIL_URL) is not set: password reset and email verification answer 503 "
+        "until it names an SMTP server (smtp://… or smtps://…)",
+    )
+
+
 def _sources(known: core.KnownKeys, merged: Mapping[str, Sourced], env: str) -> dict[str, str]:
     """Every key's source, in model order: the layer that set it, else ``default``."""
     keys = [f"{section}.{field}" for section, fields in known.items() for field in fields]
@@ -263,7 +277,7 @@ def show_lines(loaded: LoadedConfig) -> list[str]:
 def _value_at(settings: Settings, key: str) -> object:
     section, field = key.split(".")
     holder = settings if section == "settings" else getattr(settings, section)
-    return getattr(holder, field)
+    return getattr(holder, model.attribute_of(section, field))
 
 
 def _display(key: str, value: object) -> str:

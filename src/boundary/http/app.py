@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI
 
+from boundary.http.account_pages.app import create_account_pages
 from boundary.http.console import create_console_app
 from boundary.http.docs_pages import install_docs_pages
 from boundary.http.domain_errors import install_domain_errors
@@ -17,7 +18,7 @@ from boundary.http.edge import SecurityHeaderValues, StaticAnswer, wrap_edge
 from boundary.http.errors import install_error_handlers
 from boundary.http.middleware.rate_limit import rate_limited
 from boundary.http.ops_app import OpsApp
-from boundary.http.routes import auth, health, test_only, users
+from boundary.http.routes import account, auth, health, test_only, users
 from boundary.observability.errors.ports import ErrorReporter
 from boundary.observability.logging import Logger, get_logger
 from boundary.observability.metrics.noop import NoopMetrics
@@ -49,12 +50,13 @@ def create_api_app(system: System, *, extra_routers: Sequence[APIRouter] = ()) -
     install_domain_errors(app, get_logger("boundary.db"))
     if docs:
         install_docs_pages(app)
-    for router in (health.router, auth.router, users.router, *extra_routers):
+    for router in (health.router, auth.router, account.router, users.router, *extra_routers):
         app.include_router(router)
     if settings.environment == "test":
         app.include_router(test_only.router)
     if settings.web.enabled:
         app.mount("/admin", create_console_app(system))
+    app.mount("/account", create_account_pages(system))
     # Rate limits (§5) and the client IP: inside the edge, so 429s are logged and carry the
     # correlation id and security headers; on the API listener only, never on ops.
     limited = rate_limited(app, system.rate_limit, system.user.deps.tokens)

@@ -28,7 +28,7 @@ from boundary.kernel.errors import (
 )
 from boundary.kernel.problems import Problem, standard_problem
 from boundary.observability.logging import Logger
-from boundary.user.core.errors import LoginRefused, MfaCodeRequired
+from boundary.user.core.errors import EmailNotVerified, LoginRefused, MfaCodeRequired
 from boundary.user.core.mfa import MFA_REQUIRED_SLUG
 
 BEARER_CHALLENGE: Final = {"WWW-Authenticate": 'Bearer realm="boundary"'}
@@ -43,6 +43,12 @@ MFA_REQUIRED: Final = Problem(
     slug=MFA_REQUIRED_SLUG,
     title="MFA code required",
     detail="Send the current code from your authenticator app, or an unused backup code.",
+)
+EMAIL_NOT_VERIFIED: Final = Problem(
+    status=403,
+    slug="email-not-verified",
+    title="Email not verified",
+    detail="Verify your email address (POST /api/v1/auth/verify-email/request) to sign in.",
 )
 DATABASE_RETRY_AFTER: Final = "1"
 DATABASE_DETAILS: Final = {
@@ -59,6 +65,8 @@ def problem_for(exc: DomainError) -> tuple[Problem, dict[str, str]]:
         return MFA_REQUIRED, BEARER_CHALLENGE
     if isinstance(exc, Unauthenticated):
         return standard_problem(401), BEARER_CHALLENGE
+    if isinstance(exc, EmailNotVerified):
+        return EMAIL_NOT_VERIFIED, {}
     if isinstance(exc, Invalid):
         return standard_problem(422, errors=exc.errors), {}
     if isinstance(exc, TooManyAttempts):

@@ -119,3 +119,25 @@ class MfaEnableResponse(_Response):
 class MfaStatusResponse(_Response):
     enabled: bool
     backup_codes_remaining: int
+
+
+# --- account recovery and verification ---------------------------------------------------------
+
+MAX_ACCOUNT_TOKEN_INPUT = 256
+
+
+class PasswordResetRequest(_Request):
+    email: Text = Field(max_length=MAX_EMAIL_INPUT)
+
+
+class PasswordResetConfirmRequest(_Request):
+    token: Text = Field(max_length=MAX_ACCOUNT_TOKEN_INPUT, repr=False)
+    new_password: Text = Field(repr=False, json_schema_extra=NEW_PASSWORD_DOC)
+
+
+class VerifyEmailConfirmRequest(_Request):
+    token: Text = Field(max_length=MAX_ACCOUNT_TOKEN_INPUT, repr=False)
+
+
+class AcceptedResponse(_Response):
+    status: Literal["accepted"] = "accepted"

@@ -21,7 +21,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
-from boundary.user.core.model import Role, User
+from boundary.user.core.model import Role, User, email_verified
 from boundary.user.core.text import CONTROL_MESSAGE, NO_CONTROL_PATTERN, has_control_characters
 
 
@@ -56,6 +56,7 @@ class UserOut(BaseModel):
     role: Role
     active: bool
     mfa_enabled: bool
+    email_verified: bool
     login_count: int
     last_login: datetime | None
     created_at: datetime
@@ -70,6 +71,7 @@ class UserOut(BaseModel):
             role=user.role,
             active=user.active,
             mfa_enabled=user.mfa_enabled,
+            email_verified=email_verified(user),
             login_count=user.login_count,
             last_login=user.last_login,
             created_at=user.created_at,
@@ -88,6 +90,7 @@ def user_json(user: User) -> dict[str, Any]:
         "role": user.role,
         "active": user.active,
         "mfa_enabled": user.mfa_enabled,
+        "email_verified": email_verified(user),
         "login_count": user.login_count,
         "last_login": user.last_login,
         "created_at": user.created_at,

@@ -145,6 +145,32 @@ SPECS: Final[tuple[MetricSpec, ...]] = (
         labels=("limit",),
         description="Requests refused by a rate limit, by limit.",
     ),
+    MetricSpec(
+        name="mail.sent.count",
+        kind="counter",
+        labels=("kind",),
+        description="Mails delivered to the SMTP server (or the log), by kind.",
+    ),
+    MetricSpec(
+        name="mail.failed.count",
+        kind="counter",
+        labels=("kind", "final"),
+        description="Failed mail delivery attempts, by kind; final=true when it was given up.",
+    ),
+    MetricSpec(
+        name="mail.outbox.pending",
+        kind="gauge",
+        description="Mails queued and not yet delivered (the outbox depth; max over workers).",
+        aggregation="livemax",
+        declare=False,
+    ),
+    MetricSpec(
+        name="mail.outbox.failed",
+        kind="gauge",
+        description="Mails given up and kept for `boundary mail retry` (max over workers).",
+        aggregation="livemax",
+        declare=False,
+    ),
 )
 """Every metric Boundary emits (declared up front in Prometheus; others are created lazily)."""
 

@@ -39,7 +39,7 @@ SYSTEM_ACTOR: Final = "system"
 Result = Literal["success", "failure", "denied"]
 MfaMethod = Literal["totp", "backup_code"]
 MfaStep = Literal["enable", "disable"]
-LoginRefusalReason = LoginFailureReason | Literal["invalid_input"]
+LoginRefusalReason = LoginFailureReason | Literal["invalid_input", "email_not_verified"]
 """Why a login was refused: a decision's reason, or input refused before any decision."""
 
 _AUDITED_USER_FIELDS: Final = ("email", "name", "role", "active")
@@ -62,6 +62,10 @@ class EventType(StrEnum):
     MFA_DISABLED = "mfa_disabled"
     MFA_FAILED = "mfa_failed"
     ACCESS_DENIED = "access_denied"
+    PASSWORD_RESET_REQUESTED = "password_reset_requested"  # noqa: S105 (an event name)
+    PASSWORD_RESET_COMPLETED = "password_reset_completed"  # noqa: S105 (an event name)
+    EMAIL_VERIFICATION_REQUESTED = "email_verification_requested"
+    EMAIL_VERIFIED = "email_verified"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -500,4 +504,86 @@ def access_denied(
         email=actor.email,
         resource=resource,
         details=details,
+    )
+
+
+# --- account recovery and verification -------------------------------------------------------
+
+MailOutcome = Literal["queued", "rate_limited", "no_account"]
+"""What a reset or verification request did: queued a mail, hit the hourly per-email limit,
+or (reset only) named no active account."""
+
+
+def password_reset_requested(
+    *,
+    attempted_email: str,
+    user: User | None,
+    outcome: MailOutcome,
+    ctx: RequestContext,
+    now: datetime,
+) -> AuditEvent:
+    """A reset was asked for `attempted_email` (anonymously: nobody is the actor but the
+    account it named, or the address itself when it names none)."""
+    attempted = visible(attempted_email.strip().lower())[:MAX_EMAIL_LENGTH]
+    return _event(
+        EventType.PASSWORD_RESET_REQUESTED,
+        action="request_password_reset",
+        result="success" if outcome == "queued" else "failure",
+        ctx=ctx,
+        now=now,
+        actor=attempted if user is None else str(user.id),
+        actor_role=None,
+        email=attempted if user is None else user.email,
+        resource=None if user is None else user_resource(user.id),
+        details={"outcome": outcome},
+    )
+
+
+def password_reset_completed(
+    *, user: User, sessions_revoked: int, ctx: RequestContext, now: datetime
+) -> AuditEvent:
+    """`user` set a new password through a reset link; every session was revoked."""
+    return _event(
+        EventType.PASSWORD_RESET_COMPLETED,
+        action="reset_password",
+        result="success",
+        ctx=ctx,
+        now=now,
+        actor=str(user.id),
+        actor_role=None,
+        email=user.email,
+        resource=user_resource(user.id),
+        details={"sessions_revoked": sessions_revoked},
+    )
+
+
+def email_verification_requested(
+    *, actor: ActorRef, outcome: MailOutcome, ctx: RequestContext, now: datetime
+) -> AuditEvent:
+    return _event(
+        EventType.EMAIL_VERIFICATION_REQUESTED,
+        action="request_email_verification",
+        result="success" if outcome == "queued" else "failure",
+        ctx=ctx,
+        now=now,
+        actor=str(actor.id),
+        actor_role=actor.role,
+        email=actor.email,
+        resource=user_resource(actor.id),
+        details={"outcome": outcome},
+    )
+
+
+def email_verified(*, user: User, ctx: RequestContext, now: datetime) -> AuditEvent:
+    """`user` opened a verification link sent to their current address."""
+    return _event(
+        EventType.EMAIL_VERIFIED,
+        action="verify_email",
+        result="success",
+        ctx=ctx,
+        now=now,
+        actor=str(user.id),
+        actor_role=None,
+        email=user.email,
+        resource=user_resource(user.id),
     )

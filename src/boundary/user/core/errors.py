@@ -17,6 +17,7 @@ from boundary.kernel.errors import (
 __all__ = [
     "Conflict",
     "DomainError",
+    "EmailNotVerified",
     "Forbidden",
     "Invalid",
     "LoginRefused",
@@ -49,3 +50,11 @@ class UserNotFound(NotFound):
 
     def __init__(self) -> None:
         super().__init__("No such user.")
+
+
+class EmailNotVerified(Forbidden):
+    """Right credentials, but `security.require_verified_email` is on and the address is not
+    verified yet (403, problem type ending `email-not-verified`)."""
+
+    def __init__(self) -> None:
+        super().__init__("Verify your email address before signing in.")

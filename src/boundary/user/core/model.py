@@ -35,6 +35,14 @@ class User:
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None = None
+    email_verified_at: datetime | None = None
+    """When the user proved they read mail at `email`; None until then, and again after the
+    email changes (written by the verification, never by `save`, which only clears it)."""
+
+
+def email_verified(user: User) -> bool:
+    """Whether the user's current address is verified (the `email_verified` of user JSON)."""
+    return user.email_verified_at is not None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

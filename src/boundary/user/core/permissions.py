@@ -30,6 +30,10 @@ class Action(StrEnum):
     AUTH_MFA_ENABLE = "auth.mfa_enable"
     AUTH_MFA_DISABLE = "auth.mfa_disable"
     AUTH_MFA_STATUS = "auth.mfa_status"
+    AUTH_PASSWORD_RESET = "auth.password_reset"  # noqa: S105 (an action name, not a secret)
+    AUTH_PASSWORD_RESET_CONFIRM = "auth.password_reset_confirm"  # noqa: S105
+    AUTH_VERIFY_EMAIL_REQUEST = "auth.verify_email_request"
+    AUTH_VERIFY_EMAIL_CONFIRM = "auth.verify_email_confirm"
     USERS_CREATE = "users.create"
     USERS_LIST = "users.list"
     USERS_READ = "users.read"
@@ -102,6 +106,10 @@ POLICIES: Final[Mapping[Action, Policy]] = MappingProxyType(
         Action.AUTH_MFA_ENABLE: _SIGNED_IN,
         Action.AUTH_MFA_DISABLE: _SIGNED_IN,
         Action.AUTH_MFA_STATUS: _SIGNED_IN,
+        Action.AUTH_PASSWORD_RESET: _PUBLIC,
+        Action.AUTH_PASSWORD_RESET_CONFIRM: _PUBLIC,
+        Action.AUTH_VERIFY_EMAIL_REQUEST: _SIGNED_IN,
+        Action.AUTH_VERIFY_EMAIL_CONFIRM: _PUBLIC,
         Action.USERS_CREATE: Policy(roles=_ADMIN),
         Action.USERS_LIST: Policy(roles=_STAFF),
         Action.USERS_READ: Policy(roles=_STAFF, self_=True),

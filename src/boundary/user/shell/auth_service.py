@@ -26,6 +26,7 @@ from boundary.user.core import audit, mfa, sessions
 from boundary.user.core.audit import RequestContext
 from boundary.user.core.errors import (
     Conflict,
+    EmailNotVerified,
     Invalid,
     LoginRefused,
     MfaCodeRequired,
@@ -118,6 +119,10 @@ class AuthService:
                 self._alarm()
             raise
 
+    def _unverified(self, user: User) -> bool:
+        """Whether login must wait for this user to verify their email address."""
+        return self._deps.policy.require_verified_email and user.email_verified_at is None
+
     def _alarm(self) -> None:
         if self._deps.on_login_failure is not None:
             self._deps.on_login_failure()
@@ -134,6 +139,21 @@ class AuthService:
             current = None if found is None else await unit.users.get(found.id)
             still_ok = password_ok and _same_hash(found, current)
             decision = self._decide(current, still_ok, factor.outcome, now)
+            if isinstance(decision, LoginSucceeded) and self._unverified(decision.user):
+                await unit.audit.append(
+                    audit.login_failed(
+                        attempted_email=email,
+                        user=decision.user,
+                        reason="email_not_verified",
+                        ctx=ctx,
+                        now=now,
+                    )
+                )
+                await unit.commit()
+                self._log.warn(
+                    "login_failed", reason="email_not_verified", user_id=str(decision.user.id)
+                )
+                raise EmailNotVerified()
             if isinstance(decision, LoginSucceeded) and not await _spend(
                 unit, factor, decision.user.id, now
             ):

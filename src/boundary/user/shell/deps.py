@@ -25,6 +25,7 @@ class UserPolicy:
     lockout_seconds: int
     touch_interval: int = 60
     password_min_score: int = 3
+    require_verified_email: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

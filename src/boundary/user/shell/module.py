@@ -101,6 +101,7 @@ def build_user_module(
             lockout_threshold=security.lockout_threshold,
             lockout_seconds=int(security.lockout_duration),
             password_min_score=security.password_min_score,
+            require_verified_email=security.require_verified_email,
         ),
         common_passwords=_common_passwords(),
         metrics=metrics,

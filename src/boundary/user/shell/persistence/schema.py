@@ -118,6 +118,7 @@ users = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("deleted_at", UTCDateTime),
+    Column("email_verified_at", UTCDateTime),
 )
 
 EMAIL_UNIQUE_INDEX = "users_email_key"

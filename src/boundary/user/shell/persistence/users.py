@@ -9,6 +9,7 @@ from sqlalchemy import (
     Executable,
     Row,
     bindparam,
+    case,
     func,
     insert,
     or_,
@@ -27,7 +28,9 @@ from boundary.user.shell.persistence.schema import EMAIL_UNIQUE_INDEX, users
 
 USER_COLUMNS = tuple(users.c.keys())
 _MUTABLE_COLUMNS = tuple(
-    key for key in USER_COLUMNS if key not in ("id", "created_at", "mfa_last_step")
+    key
+    for key in USER_COLUMNS
+    if key not in ("id", "created_at", "mfa_last_step", "email_verified_at")
 )
 
 _SELECT = select(*users.c)
@@ -37,7 +40,26 @@ _GET = _SELECT.where(users.c.id == bindparam("user_id"))
 _BY_FOLDED_EMAIL = _SELECT.where(func.lower(users.c.email) == bindparam("email"))
 _BY_COLLATED_EMAIL = _SELECT.where(users.c.email == bindparam("email"))
 _INSERT = insert(users)
-_UPDATE = update(users).where(users.c.id == bindparam("target_id"))
+# email_verified_at is never written from the entity (a concurrent verification would be lost),
+# only cleared when the email changes. It comes FIRST: MySQL evaluates SET assignments left to
+# right, so after `email` it would compare the new address with itself.
+_UPDATE = (
+    update(users)
+    .where(users.c.id == bindparam("target_id"))
+    .ordered_values(
+        (
+            users.c.email_verified_at,
+            case(
+                (
+                    func.lower(users.c.email) == func.lower(bindparam("v_email")),
+                    users.c.email_verified_at,
+                ),
+                else_=None,
+            ),
+        ),
+        *((users.c[key], bindparam(f"v_{key}")) for key in _MUTABLE_COLUMNS),
+    )
+)
 # Compare-and-set: of two requests with the same code, the second UPDATE waits for the first's
 # row lock, re-checks the condition on the committed row and changes nothing.
 _CLAIM_STEP = (
@@ -113,7 +135,7 @@ class SqlUsers:
 
     async def save(self, user: User) -> None:
         """Update inside a savepoint, like `add`: a changed email may be taken."""
-        values: dict[str, Any] = {key: getattr(user, key) for key in _MUTABLE_COLUMNS}
+        values: dict[str, Any] = {f"v_{key}": getattr(user, key) for key in _MUTABLE_COLUMNS}
         self._changed.add(user.id)
         await self._write(_UPDATE, {**values, "target_id": user.id}, user.email)
 

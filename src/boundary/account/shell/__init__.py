@@ -1,0 +1,1 @@
+"""Account shell: the `account_tokens` repository, the unit of work and the service."""

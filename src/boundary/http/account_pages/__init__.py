@@ -1,0 +1,1 @@
+"""The pages a mailed link opens (`/account/reset-password`, `/account/verify-email`)."""

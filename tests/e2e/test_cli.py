@@ -26,6 +26,30 @@ def test_python_dash_m_is_the_same_command() -> None:
     assert result.returncode == 2
 
 
+def test_dash_dash_version_prints_the_version() -> None:
+    result = run_cli("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "boundary 1.0.0"
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (("no-such-command",), "No such command 'no-such-command'"),
+        (("migrate", "migrate", "--no-such-option"), "No such option: --no-such-option"),
+        (("migrate", "rollback", "--steps", "many"), "Invalid value for '--steps'"),
+    ],
+)
+def test_usage_errors_are_one_line_on_stderr_with_exit_2(argv: tuple[str, ...], named: str) -> None:
+    result = run_cli(*argv)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert named in lines[0]
+    assert lines[0].startswith("boundary")
+    assert result.stdout == ""
+
+
 def test_prod_without_jwt_secret_exits_2_with_one_line() -> None:
     """In prod a missing JWT_SECRET refuses to start: exit 2, one line naming it."""
     env = {

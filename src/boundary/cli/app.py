@@ -14,6 +14,7 @@ import urllib.request
 from typing import Annotated
 
 import typer
+from typer._click import exceptions as click_exceptions
 
 from boundary import __version__
 from boundary.cli.common import ConfigDirOpt, EnvOpt, fail, load
@@ -33,6 +34,27 @@ app.add_typer(config_app, name="config")
 app.add_typer(migrate_app, name="migrate")
 app.add_typer(users_app, name="users")
 app.add_typer(mail_app, name="mail")
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"boundary {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Boundary: users/authentication API service."""
 
 
 @config_app.command("docs")
@@ -122,7 +144,25 @@ def version() -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    command = typer.main.get_command(app)
     try:
-        app()
+        result = command.main(prog_name="boundary", standalone_mode=False)
     except KeyboardInterrupt:
         sys.exit(1)
+    except typer.Abort:
+        print("boundary: aborted", file=sys.stderr)
+        sys.exit(1)
+    except click_exceptions.NoArgsIsHelpError as exc:
+        # `boundary` or `boundary users` alone: the help, as the user asked for nothing else.
+        print(exc.ctx.get_help() if exc.ctx else str(exc), file=sys.stderr)
+        sys.exit(2)
+    except click_exceptions.UsageError as exc:
+        # One line on stderr, exit 2 (§2), instead of the framework's boxed usage block.
+        where = f"boundary {exc.ctx.command_path.partition(' ')[2]}".strip() if exc.ctx else ""
+        print(f"{where or 'boundary'}: {exc.format_message()} (see --help)", file=sys.stderr)
+        sys.exit(2)
+    except click_exceptions.ClickException as exc:
+        print(f"boundary: {exc.format_message()}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    if isinstance(result, int) and result:
+        sys.exit(result)

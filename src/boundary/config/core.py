@@ -56,6 +56,7 @@ GUIDE_VARIABLES: Mapping[str, str] = MappingProxyType(
         "SENTRY_RELEASE": "error_reporting.release",
         "PUBLIC_URL": "web.public_url",
         "MAIL_URL": "mail.url",
+        "CORS_ORIGINS": "http.cors_origins",
         "MAIL_FROM": "mail.from",
     }
 )

@@ -39,6 +39,17 @@ def _duration(value: object) -> float:
     raise ValueError(durations.EXPECTED)
 
 
+_ORIGIN = re.compile(r"https?://[^/\s?#]+")
+
+
+def _check_origins(values: list[str]) -> list[str]:
+    """Each an exact origin: scheme and host (and port), no path, no wildcard."""
+    for value in values:
+        if not _ORIGIN.fullmatch(value):
+            raise ValueError(f"{value!r} is not an origin like https://app.example.com")
+    return values
+
+
 def _check_networks(values: list[str]) -> list[str]:
     """``values`` if each is an IP address or a CIDR network."""
     for value in values:
@@ -105,6 +116,11 @@ class HttpSettings(_Section):
     trusted_proxies: Annotated[
         list[str], BeforeValidator(core.split_list), AfterValidator(_check_networks)
     ] = []
+    cors_origins: Annotated[
+        list[str], BeforeValidator(core.split_list), AfterValidator(_check_origins)
+    ] = []
+    """Exact origins (scheme://host[:port]) a browser page may call the API from; none: no
+    cross-origin access. Credentials (cookies) are never allowed cross-origin."""
     docs_enabled: Annotated[bool | None, BeforeValidator(_optional_bool)] = None
     content_security_policy: str = "default-src 'none'; frame-ancestors 'none'"
     strict_transport_security: str = "max-age=31536000; includeSubDomains"

@@ -47,6 +47,8 @@ MEANINGS: dict[str, str] = {
     "http.request_read_timeout": "Time allowed to read a request's head and body (else 408).",
     "http.max_header_bytes": "Largest request head accepted (else 431).",
     "http.keep_alive_timeout": "How long an idle keep-alive connection stays open.",
+    "http.cors_origins": "Exact origins a browser page may call the API from (comma-separated); "
+    "preflight answered, credentials never allowed; none by default.",
     "http.trusted_proxies": "Proxies (IPs or CIDR networks) whose X-Forwarded-For is believed.",
     "http.docs_enabled": "Serve /docs, /redoc and /openapi.json; unset: on except in prod.",
     "http.content_security_policy": "Content-Security-Policy of every response but the docs "

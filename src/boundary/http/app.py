@@ -9,7 +9,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
+from boundary.http import openapi
 from boundary.http.account_pages.app import create_account_pages
 from boundary.http.console import create_console_app
 from boundary.http.docs_pages import install_docs_pages
@@ -61,13 +63,36 @@ def create_api_app(system: System, *, extra_routers: Sequence[APIRouter] = ()) -
     # correlation id and security headers; on the API listener only, never on ops.
     limited = rate_limited(app, system.rate_limit, system.user.deps.tokens)
     return wrap_for_listener(
-        limited,
+        with_cors(limited, settings.http.cors_origins),
         settings,
         get_logger("boundary.http.access"),
         metrics=None if isinstance(system.metrics, NoopMetrics) else system.metrics,
         reporter=system.error_reporter,
         # Liveness asks only that the loop answers: the edge does, without the framework.
         static={"/health/live": (200, health.ALIVE, health.JSON.encode())},
+    )
+
+
+def with_cors(app: Any, origins: Sequence[str]) -> Any:
+    """Cross-origin access for browser front-ends on `origins` (exact matches), outside the
+    rate limiter so a 429 is readable by the page too; no credentials, ever. No origins: the
+    app as it is (an `OPTIONS` preflight stays a 405, as for any unlisted method)."""
+    if not origins:
+        return app
+    return CORSMiddleware(
+        app,
+        allow_origins=list(origins),
+        allow_methods=["GET", "POST", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "X-Correlation-ID"],
+        allow_credentials=False,
+        expose_headers=[
+            "Location",
+            "Link",
+            "Retry-After",
+            "X-Correlation-ID",
+            *openapi.RATE_LIMIT_HEADERS,
+        ],
+        max_age=600,
     )
 
 

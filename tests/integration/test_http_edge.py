@@ -40,11 +40,6 @@ SECURITY_HEADERS = {
 }
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 class RecordingLogger:
     """A fake of our logger port: keeps (level, event, fields)."""
 

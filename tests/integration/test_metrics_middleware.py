@@ -17,11 +17,6 @@ from tests.fakes.observability import RecordingMetrics
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 class SilentLogger:
     def info(self, event: str, /, **fields: Any) -> None:
         return None

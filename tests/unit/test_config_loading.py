@@ -474,10 +474,16 @@ class TestProd:
 
 
 class TestRepositoryFiles:
+    def test_prod_without_a_mail_server_warns(self) -> None:
+        loaded = load_config(env="prod", config_dir=REPO_CONFIG, environ=PROD_ENV)
+        assert len(loaded.warnings) == 1
+        assert loaded.warnings[0].startswith("mail.url (MAIL_URL) is not set")
+
     @pytest.mark.parametrize("env", ["dev", "test", "prod"])
     def test_each_environment_file_loads_cleanly(self, env: str) -> None:
-        """config/<env>.toml is valid and produces no warnings."""
-        environ = PROD_ENV if env == "prod" else {}
+        """config/<env>.toml is valid and produces no warnings (prod given its mail server,
+        whose absence is warned about: see the next test)."""
+        environ = {**PROD_ENV, "MAIL_URL": "smtp://mail:25"} if env == "prod" else {}
         loaded = load_config(env=env, config_dir=REPO_CONFIG, environ=environ)
         assert loaded.settings.environment == env
         assert loaded.warnings == ()
@@ -568,4 +574,13 @@ def test_secret_and_duration_keys_match_the_brief() -> None:
         "rate_limit.storage_timeout",
         "cache.ttl",
         "web.idle_timeout",
+        "security.reset_token_ttl",
+        "security.verify_token_ttl",
+        "mail.timeout",
+        "mail.retry_initial",
+        "mail.retry_max",
+        "mail.retry_for",
+        "mail.retention",
+        "mail.poll_interval",
+        "mail.lease",
     }

@@ -97,8 +97,13 @@ def test_a_user_acting_for_themselves_is_their_own_actor() -> None:
 
 
 def test_event_types_are_the_contracts_and_ours() -> None:
-    """The event types §4 lists, plus `mfa_failed` (wrong or blocked MFA codes)."""
+    """The event types §4 lists, plus `mfa_failed` (wrong or blocked MFA codes), plus the
+    account-recovery events of §15."""
     assert {event.value for event in EventType} == {
+        "password_reset_requested",
+        "password_reset_completed",
+        "email_verification_requested",
+        "email_verified",
         "login_succeeded",
         "login_failed",
         "logout",
@@ -481,6 +486,12 @@ def every_event() -> list[AuditEvent]:
         mfa_failed(actor=ALICE_ACTOR, step="enable", blocked=False, ctx=CTX, now=NOW),
         mfa_reset(actor=ADMIN, user=ALICE, ctx=CTX, now=NOW),
         access_denied(actor=ALICE_ACTOR, action=Action.AUDIT_LIST, ctx=CTX, now=NOW),
+        audit.password_reset_requested(
+            attempted_email=ALICE.email, user=ALICE, outcome="queued", ctx=CTX, now=NOW
+        ),
+        audit.password_reset_completed(user=ALICE, sessions_revoked=2, ctx=CTX, now=NOW),
+        audit.email_verification_requested(actor=ALICE_ACTOR, outcome="queued", ctx=CTX, now=NOW),
+        audit.email_verified(user=ALICE, ctx=CTX, now=NOW),
     ]
 
 

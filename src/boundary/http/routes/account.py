@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Final
 from fastapi import APIRouter, Depends, Request, Response, status
 
 from boundary.http.caller import Caller, Context, guard
-from boundary.http.openapi import EVERY_ROUTE, WITH_BODY, Responses, problem
+from boundary.http.openapi import EVERY_ROUTE, RETRY_AFTER, WITH_BODY, Responses, problem
 from boundary.http.routes.auth import UNAUTHENTICATED
 from boundary.http.schemas.auth import (
     AcceptedResponse,
@@ -25,7 +25,11 @@ if TYPE_CHECKING:
 router = APIRouter(prefix="/api/v1/auth", tags=["account"], responses=EVERY_ROUTE)
 
 MAIL_UNAVAILABLE: Final[Responses] = {
-    503: problem("Mail is not configured here (problem type ending `mail-unavailable`).")
+    503: problem(
+        "Mail is not configured here (problem type ending `mail-unavailable`), or the database "
+        "is unavailable or all its connections are busy.",
+        RETRY_AFTER,
+    )
 }
 ACCEPTED: Final = AcceptedResponse()
 

@@ -30,10 +30,9 @@ from boundary.observability.operations import operation
 from boundary.user.core import audit
 from boundary.user.core.audit import MailOutcome, RequestContext
 from boundary.user.core.model import AuditEvent, User
-from boundary.user.core.validation import normalize_email, validate_password
+from boundary.user.core.validation import normalize_email
 from boundary.user.shell.authn import Principal
 from boundary.user.shell.deps import UserDeps
-from boundary.user.shell.strength import estimate_for
 
 TOKEN_BYTES: Final = 32
 RESET_FLOOR_SECONDS: Final = 0.25
@@ -106,18 +105,7 @@ class AccountService:
         """Set the password the reset link's owner chose and revoke every session."""
         self._require_mail()
         found, user = await self._redeemable(token, "password_reset")
-        errors = validate_password(
-            new_password,
-            common=self._deps.common_passwords,
-            email=user.email,
-            field="new_password",
-            strength=estimate_for(
-                self._deps.strength, new_password, email=user.email, name=user.name
-            ),
-            min_score=self._deps.policy.password_min_score,
-        )
-        if errors:
-            raise Invalid(errors)
+        self._deps.require_acceptable_password(new_password, email=user.email, name=user.name)
         new_hash = await self._deps.passwords.hash(new_password)
         now = self._deps.clock.now()
         async with self._units() as unit:

@@ -46,11 +46,10 @@ from boundary.user.core.lockout import (
 from boundary.user.core.model import Session, User
 from boundary.user.core.text import visible
 from boundary.user.core.tokens import access_claims
-from boundary.user.core.validation import MAX_EMAIL_LENGTH, normalize_email, validate_password
+from boundary.user.core.validation import MAX_EMAIL_LENGTH, normalize_email
 from boundary.user.ports import UnitOfWork
 from boundary.user.shell.authn import Principal
 from boundary.user.shell.deps import UserDeps
-from boundary.user.shell.strength import estimate_for
 
 _T = TypeVar("_T")
 
@@ -370,18 +369,7 @@ class AuthService:
         user = principal.user
         if not await self._deps.passwords.verify(user.password_hash, current_password):
             raise Invalid([_WRONG_CURRENT_PASSWORD])
-        errors = validate_password(
-            new_password,
-            common=self._deps.common_passwords,
-            email=user.email,
-            field="new_password",
-            strength=estimate_for(
-                self._deps.strength, new_password, email=user.email, name=user.name
-            ),
-            min_score=self._deps.policy.password_min_score,
-        )
-        if errors:
-            raise Invalid(errors)
+        self._deps.require_acceptable_password(new_password, email=user.email, name=user.name)
         new_hash = await self._deps.passwords.hash(new_password)
         now = self._deps.clock.now()
         async with self._deps.units() as unit:

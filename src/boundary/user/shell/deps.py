@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from boundary.kernel.clock import Clock, Ids
 from boundary.observability.logging import Logger
 from boundary.observability.metrics.ports import Metrics
+from boundary.user.core.errors import Invalid
 from boundary.user.core.strength import PasswordStrength
+from boundary.user.core.validation import validate_password
 from boundary.user.ports import FailureLimit, ReadersFactory, UnitOfWorkFactory
 from boundary.user.shell.auth_cache import AuthCache
 from boundary.user.shell.crypto_ports import PasswordHasherPort, SecretCodes, TokenCodec
-from boundary.user.shell.strength import ZxcvbnStrength
+from boundary.user.shell.strength import ZxcvbnStrength, estimate_for
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,3 +54,17 @@ class UserDeps:
     cache: AuthCache | None = None
     """Sessions and users kept in memory while a change channel is live (PostgreSQL)."""
     strength: PasswordStrength = field(default_factory=ZxcvbnStrength)
+
+    def require_acceptable_password(self, password: str, *, email: str, name: str) -> None:
+        """`Invalid` (422 on `new_password`) unless `password` passes the password policy for
+        this user: length, common passwords, the email, and the strength estimate."""
+        errors = validate_password(
+            password,
+            common=self.common_passwords,
+            email=email,
+            field="new_password",
+            strength=estimate_for(self.strength, password, email=email, name=name),
+            min_score=self.policy.password_min_score,
+        )
+        if errors:
+            raise Invalid(errors)

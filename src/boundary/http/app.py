@@ -18,6 +18,7 @@ from boundary.http.docs_pages import install_docs_pages
 from boundary.http.domain_errors import install_domain_errors
 from boundary.http.edge import SecurityHeaderValues, StaticAnswer, wrap_edge
 from boundary.http.errors import install_error_handlers
+from boundary.http.fast_reads import FastReads
 from boundary.http.middleware.rate_limit import rate_limited
 from boundary.http.ops_app import OpsApp
 from boundary.http.routes import account, auth, health, test_only, users
@@ -31,9 +32,12 @@ if TYPE_CHECKING:
     from boundary.system import System
 
 
-def create_api_app(system: System, *, extra_routers: Sequence[APIRouter] = ()) -> Any:
+def create_api_app(
+    system: System, *, extra_routers: Sequence[APIRouter] = (), fast_reads: bool = True
+) -> Any:
     """The API listener's ASGI app: FastAPI with health, the user API and the error handlers,
-    behind rate limiting and the edge. `extra_routers` are for tests' own routes."""
+    behind the hot reads' fast path, rate limiting and the edge. `extra_routers` are for
+    tests' own routes; `fast_reads=False` lets a test compare the routes' own answers."""
     settings = system.settings
     docs = settings.docs_on
     app = FastAPI(
@@ -61,7 +65,8 @@ def create_api_app(system: System, *, extra_routers: Sequence[APIRouter] = ()) -
     app.mount("/account", create_account_pages(system))
     # Rate limits (§5) and the client IP: inside the edge, so 429s are logged and carry the
     # correlation id and security headers; on the API listener only, never on ops.
-    limited = rate_limited(app, system.rate_limit, system.user.deps.tokens)
+    routed = FastReads(app, system.user) if fast_reads else app
+    limited = rate_limited(routed, system.rate_limit, system.user.deps.tokens)
     return wrap_for_listener(
         with_cors(limited, settings.http.cors_origins),
         settings,

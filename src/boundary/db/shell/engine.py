@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import QueuePool
 
 from boundary.db.errors import DatabaseUnavailable, driver_reason
+from boundary.db.shell.prepared import QUERY_RECORDER_KEY
 from boundary.db.shell.url import (
     Dialect,
     async_url,
@@ -129,6 +130,7 @@ class Database:
         sync_engine = self.engine.sync_engine
         event.listen(sync_engine, "before_cursor_execute", _before_execute)
         event.listen(sync_engine, "after_cursor_execute", self._after_execute)
+        event.listen(sync_engine, "connect", self._remember_recorder)
         if self.dialect == "sqlite":
             file_backed = not is_memory_sqlite(self.engine.url)
             event.listen(
@@ -136,16 +138,24 @@ class Database:
             )
             event.listen(sync_engine, "begin", _sqlite_begin)
 
+    def _remember_recorder(self, dbapi_conn: Any, record: Any) -> None:
+        record.info[QUERY_RECORDER_KEY] = self.record_query
+
     def _after_execute(
         self, conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
     ) -> None:
         started = conn.info.pop("boundary_query_start", None)
+        elapsed_ms = None if started is None else (time.perf_counter() - started) * 1000
+        self.record_query(statement, elapsed_ms)
+
+    def record_query(self, statement: str, elapsed_ms: float | None) -> None:
+        """Count and time a statement that succeeded (also those `Prepared` runs on the
+        driver directly, which find this in their connection's `info`)."""
         self._last_success = time.monotonic()
         operation = query_operation(statement)
         tags = {"operation": operation}
         self._metrics.increment("database.query.count", tags=tags)
-        if started is not None:
-            elapsed_ms = (time.perf_counter() - started) * 1000
+        if elapsed_ms is not None:
             self._metrics.timing("database.query.duration", elapsed_ms, tags=tags)
             if elapsed_ms > SLOW_QUERY_MS:
                 self._log.warn("Slow query", operation=operation, duration_ms=round(elapsed_ms, 1))

@@ -54,6 +54,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from boundary.db.shell.prepared import Prepared
 from boundary.kernel.pagination import Page
 from boundary.user.core.model import UserFilter
 from boundary.user.shell.persistence.queries import LIKE_ESCAPE, contains_pattern
@@ -117,11 +118,11 @@ class _Statements:
     (`role`, `active`, `pattern`, `page_limit`, `page_offset`, `start`): built and compiled
     once, not per request — building them cost more than running them."""
 
-    first_page: Select[Any]
-    text_page: Select[Any]
+    first_page: Prepared
+    text_page: Prepared
     count: Select[Any]
-    bucket_of: Select[tuple[int, int, int]]
-    deep_page: Select[Any]
+    bucket_of: Prepared
+    deep_page: Prepared
 
 
 @cache
@@ -132,16 +133,16 @@ def _statements(role: bool, active: bool, text: bool) -> _Statements:
     total = _total(role=role, active=active)
     matches = select(list_seq.label("seq")).select_from(users).where(*user_conditions)
     return _Statements(
-        first_page=(
+        first_page=Prepared(
             select(*users.c, total.scalar_subquery().label("total"))
             .where(*user_conditions)
             .order_by(list_seq)
             .limit(page_limit)
         ),
-        text_page=_text_page(matches, page_limit, page_offset),
+        text_page=Prepared(_text_page(matches, page_limit, page_offset)),
         count=select(func.count()).select_from(matches.subquery()) if text else total,
-        bucket_of=_bucket_of(role=role, active=active, offset=page_offset),
-        deep_page=(
+        bucket_of=Prepared(_bucket_of(role=role, active=active, offset=page_offset)),
+        deep_page=Prepared(
             select(*users.c)
             .where(*user_conditions, list_seq >= bindparam("start", type_=BigInteger))
             .order_by(list_seq)
@@ -256,14 +257,14 @@ def _text_page(
 
 async def _with_total(
     conn: AsyncConnection,
-    page: Select[Any],
+    page: Prepared,
     count: Select[Any],
     values: dict[str, Any],
     to_entity: ToEntity[T],
 ) -> Page[T]:
     """A page whose rows carry the total in their last column. No row: the first page of
     nothing (total 0) or a page past the end, whose total `count` gives."""
-    rows = (await conn.execute(page, values)).all()
+    rows = await page.rows(conn, values)
     if rows:
         return Page(items=tuple(to_entity(row[:-1]) for row in rows), total=int(rows[0][-1]))
     if values["page_offset"] == 0 and values["page_limit"] > 0:
@@ -274,12 +275,12 @@ async def _with_total(
 async def _deep_page(
     conn: AsyncConnection, statements: _Statements, values: dict[str, Any], to_entity: ToEntity[T]
 ) -> Page[T]:
-    found = (await conn.execute(statements.bucket_of, values)).first()
+    found = next(iter(await statements.bucket_of.rows(conn, values)), None)
     if found is None:  # past the end
         return Page(items=(), total=int(await conn.scalar(statements.count, values) or 0))
     bucket, before, total = (int(value) for value in found)
     if values["page_limit"] == 0:
         return Page(items=(), total=total)
     within = {**values, "start": bucket * BUCKET, "page_offset": values["page_offset"] - before}
-    rows = await conn.execute(statements.deep_page, within)
+    rows = await statements.deep_page.rows(conn, within)
     return Page(items=tuple(to_entity(row) for row in rows), total=total)

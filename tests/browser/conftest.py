@@ -119,8 +119,11 @@ class Console:
         return secret
 
 
-def start_console(tmp: Path, env: dict[str, str] | None = None) -> Console:
-    """A fresh SQLite database, migrated, with an admin; then `boundary serve` on it."""
+def start_console(
+    tmp: Path, env: dict[str, str] | None = None, *, api_port: int | None = None
+) -> Console:
+    """A fresh SQLite database, migrated, with an admin; then `boundary serve` on it (on
+    `api_port` if given, e.g. one `PUBLIC_URL` already names)."""
     url = f"sqlite:///{tmp / 'console.db'}"
     migrated = run_cli("migrate", "migrate", env={"DATABASE_URL": url})
     assert migrated.returncode == 0, migrated.stderr
@@ -143,7 +146,8 @@ def start_console(tmp: Path, env: dict[str, str] | None = None) -> Console:
             "BOUNDARY_SECURITY__PASSWORD_HASH_TIME_COST": "2",
             "BOUNDARY_SECURITY__PASSWORD_HASH_MEMORY_KIB": "19456",
             **(env or {}),
-        }
+        },
+        api_port=api_port,
     )
     try:
         service.wait_ready()

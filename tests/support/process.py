@@ -54,8 +54,14 @@ def run_cli(
 class Service:
     """`boundary serve` started on free ports; collects its output lines."""
 
-    def __init__(self, env: Mapping[str, str] | None = None, args: tuple[str, ...] = ()) -> None:
-        self.api_port = free_port()
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        args: tuple[str, ...] = (),
+        *,
+        api_port: int | None = None,
+    ) -> None:
+        self.api_port = api_port or free_port()
         self.ops_port = free_port()
         self.lines: list[str] = []
         full_env = base_env(

@@ -1,6 +1,8 @@
 """A real SMTP server for tests (aiosmtpd): started by the test on a free local port, it keeps
 every message it accepts, can refuse the next messages with a reply code, and can be stopped
-and started again on the same port (an outage)."""
+and started again on the same port (an outage). Optionally it speaks TLS — STARTTLS, required
+before any mail, or implicit TLS from the first byte — and requires AUTH with one user name
+and password."""
 
 from __future__ import annotations
 
@@ -8,13 +10,16 @@ import email
 import email.policy
 import re
 import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 LINK = re.compile(r"https?://\S+")
 
@@ -68,15 +73,52 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass
+class _Authenticator:
+    login: tuple[str, str]
+    attempts: list[tuple[str, bool]] = field(default_factory=list)
+
+    def __call__(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        ok = (
+            isinstance(data, LoginPassword)
+            and (
+                data.login.decode(),
+                data.password.decode(),
+            )
+            == self.login
+        )
+        self.attempts.append((mechanism, ok))
+        return AuthResult(success=ok, handled=False)
+
+
 class SmtpServer:
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        tls: Literal["starttls", "implicit"] | None = None,
+        cert: tuple[Path, Path] | None = None,
+        login: tuple[str, str] | None = None,
+    ) -> None:
+        """`tls` needs `cert` (certificate and key files); `login` is the one user name and
+        password AUTH accepts."""
         self.port = free_port()
         self.handler = _Handler()
+        self.tls = tls
+        self.authenticator = _Authenticator(login) if login else None
+        self._context: ssl.SSLContext | None = None
+        if tls is not None:
+            assert cert is not None, "TLS needs a certificate"
+            self._context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            self._context.load_cert_chain(str(cert[0]), str(cert[1]))
         self._controller: Controller | None = None
 
     @property
     def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
+        scheme = "smtps" if self.tls == "implicit" else "smtp"
+        query = "?starttls=true" if self.tls == "starttls" else ""
+        return f"{scheme}://127.0.0.1:{self.port}{query}"
 
     @property
     def messages(self) -> list[Received]:
@@ -89,8 +131,23 @@ class SmtpServer:
             self.handler.refusals.extend([reply] * times)
 
     def start(self) -> None:
+        options: dict[str, Any] = {}
+        if self.tls == "starttls":
+            options.update(tls_context=self._context, require_starttls=True)
+        elif self.tls == "implicit":
+            options.update(ssl_context=self._context)
+        if self.authenticator is not None:
+            # aiosmtpd counts only STARTTLS as TLS for AUTH (and warns when AUTH is required
+            # without it), so under implicit TLS AUTH is offered but not demanded; every
+            # attempt is still recorded in `authenticator.attempts`.
+            implicit = self.tls == "implicit"
+            options.update(
+                authenticator=self.authenticator,
+                auth_required=not implicit,
+                auth_require_tls=not implicit,
+            )
         self._controller = Controller(
-            self.handler, hostname="127.0.0.1", port=self.port, ready_timeout=5
+            self.handler, hostname="127.0.0.1", port=self.port, ready_timeout=5, **options
         )
         self._controller.start()
 

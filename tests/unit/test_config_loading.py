@@ -479,11 +479,46 @@ class TestRepositoryFiles:
         assert len(loaded.warnings) == 1
         assert loaded.warnings[0].startswith("mail.url (MAIL_URL) is not set")
 
+    def test_prod_mail_without_a_public_url_warns(self) -> None:
+        environ = {**PROD_ENV, "MAIL_URL": "smtp://mail:25"}
+        loaded = load_config(env="prod", config_dir=REPO_CONFIG, environ=environ)
+        assert loaded.warnings == (
+            "web.public_url (PUBLIC_URL) is not set: links in mail point to "
+            "http://localhost:3000, not to where users reach the service",
+        )
+
+    @pytest.mark.parametrize(
+        ("environ", "expected"),
+        [
+            ({}, "http://localhost:3000"),
+            ({"PORT": "8000"}, "http://localhost:8000"),
+            ({"PORT": "8000", "PUBLIC_URL": "https://id.example.com/"}, "https://id.example.com"),
+        ],
+    )
+    def test_dev_links_follow_the_port_unless_public_url_is_set(
+        self, environ: dict[str, str], expected: str
+    ) -> None:
+        loaded = load_config(env="dev", config_dir=REPO_CONFIG, environ=environ)
+        assert loaded.settings.web.public_url == expected
+
+    def test_an_unreadable_mail_ca_file_warns(self, tmp_path: Path) -> None:
+        missing = tmp_path / "missing.pem"
+        environ = {"BOUNDARY_MAIL__CA_FILE": str(missing)}
+        loaded = load_config(env="dev", config_dir=REPO_CONFIG, environ=environ)
+        assert loaded.settings.mail.ca_file == str(missing)
+        assert loaded.warnings == (
+            f"mail.ca_file {str(missing)!r} is not a readable file: no mail can be delivered",
+        )
+        missing.write_text("-----BEGIN CERTIFICATE-----\n")
+        loaded = load_config(env="dev", config_dir=REPO_CONFIG, environ=environ)
+        assert loaded.warnings == ()
+
     @pytest.mark.parametrize("env", ["dev", "test", "prod"])
     def test_each_environment_file_loads_cleanly(self, env: str) -> None:
         """config/<env>.toml is valid and produces no warnings (prod given its mail server,
         whose absence is warned about: see the next test)."""
-        environ = {**PROD_ENV, "MAIL_URL": "smtp://mail:25"} if env == "prod" else {}
+        mail = {"MAIL_URL": "smtp://mail:25", "PUBLIC_URL": "https://id.example.com"}
+        environ = {**PROD_ENV, **mail} if env == "prod" else {}
         loaded = load_config(env=env, config_dir=REPO_CONFIG, environ=environ)
         assert loaded.settings.environment == env
         assert loaded.warnings == ()

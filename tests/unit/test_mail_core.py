@@ -16,6 +16,7 @@ from boundary.mail.core import (
     SmtpTarget,
     after_failure,
     is_permanent,
+    links_in,
     parse_mail_url,
     retry_delay,
 )
@@ -113,3 +114,16 @@ def test_the_html_body_escapes_what_it_shows() -> None:
     )
     assert "<script>" not in mail.html
     assert "30 minutes" in mail.text
+
+
+def test_links_in_a_plain_text_body() -> None:
+    text = (
+        "Hello,\n\nopen this link:\n\n"
+        "http://localhost:3000/account/reset-password?token=a_b-c%2B\n\n"
+        "or <https://id.example.org/account/verify-email?token=x>.\n"
+    )
+    assert links_in(text) == (
+        "http://localhost:3000/account/reset-password?token=a_b-c%2B",
+        "https://id.example.org/account/verify-email?token=x",
+    )
+    assert links_in("no link here") == ()

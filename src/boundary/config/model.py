@@ -287,6 +287,9 @@ class MailSettings(_Section):
     sender: Annotated[str, Field(alias="from", min_length=3)] = "Boundary <no-reply@localhost>"
     timeout: Annotated[Duration, Field(gt=0)] = 10.0
     """Connecting to and talking with the SMTP server, per message."""
+    ca_file: OptionalText = None
+    """A PEM file of CA certificates that the SMTP server's certificate must chain to, instead
+    of the system's trust store (a private CA); unset: the system's store."""
     retry_initial: Annotated[Duration, Field(gt=0)] = 30.0
     """The wait after a message's first failed attempt; it doubles after each further one…"""
     retry_max: Annotated[Duration, Field(gt=0)] = 3600.0
@@ -384,7 +387,20 @@ def with_environment_defaults(data: Mapping[str, object]) -> dict[str, object]:
         table = result.get(section, {})
         if isinstance(table, Mapping) and field not in table:
             result[section] = {**table, field: value}
+    if environment != "prod":
+        _local_public_url(result)
     return result
+
+
+def _local_public_url(result: dict[str, object]) -> None:
+    """dev and test: an unset ``web.public_url`` is this machine on ``http.port``, so mailed
+    links open the local service even when ``PORT`` moved it off 3000."""
+    web, http = result.get("web", {}), result.get("http", {})
+    if not isinstance(web, Mapping) or "public_url" in web or not isinstance(http, Mapping):
+        return
+    port = str(http.get("port", HttpSettings.model_fields["port"].default)).strip()
+    if port.isdigit():
+        result["web"] = {**web, "public_url": f"http://localhost:{int(port)}"}
 
 
 SECTIONS: Mapping[str, type[BaseModel]] = MappingProxyType(

@@ -113,14 +113,18 @@ MEANINGS: dict[str, str] = {
     "web.enabled": "Serve the admin console under /admin.",
     "web.idle_timeout": "How long a console session may sit unused.",
     "web.console_csp": "Content-Security-Policy of the console pages.",
-    "web.public_url": "The service's external base URL; links in mail point below it.",
+    "web.public_url": "The service's external base URL; links in mail point below it. "
+    "Unset in dev and test: `http://localhost:` and `http.port`.",
     "security.reset_token_ttl": "How long a password-reset link stays usable.",
     "security.verify_token_ttl": "How long an email-verification link stays usable.",
     "security.require_verified_email": "Refuse logins (403) until the user's email is verified.",
-    "mail.url": "SMTP server (smtp:// STARTTLS, smtps:// implicit TLS, log:// to the log); "
+    "mail.url": "SMTP server (smtp://…?starttls=true STARTTLS, smtps:// implicit TLS, smtp:// "
+    "plain, log:// to the log); "
     "unset: no mail, and the endpoints that send it answer 503.",
     "mail.sender": "The From address of every mail (key `from` in files).",
     "mail.timeout": "Connecting to and talking with the SMTP server, per message.",
+    "mail.ca_file": "PEM file of CA certificates the SMTP server's certificate must chain to, "
+    "instead of the system's trust store (a private CA); unset: the system's store.",
     "mail.retry_initial": "Wait after a message's first failed attempt; doubles after each one.",
     "mail.retry_max": "The longest wait between two attempts.",
     "mail.retry_for": "How long a message is retried before it is given up.",

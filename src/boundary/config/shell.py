@@ -98,7 +98,7 @@ def load_config(
         *file_warnings,
         *env_values.warnings,
         *_shutdown_warnings(settings),
-        *_mail_warnings(settings),
+        *_mail_warnings(settings, public_url_set="web.public_url" in merged),
     )
     sources = MappingProxyType(_sources(known, merged, env_source))
     return LoadedConfig(settings, sources, warnings, directory)
@@ -246,13 +246,25 @@ def _shutdown_warnings(settings: Settings) -> tuple[str, ...]:
     return (warning,) if warning else ()
 
 
-def _mail_warnings(settings: Settings) -> tuple[str, ...]:
-    if settings.mail.url is not None or settings.environment != "prod":
-        return ()
-    return (
-        "mail.url (MAIL_URL) is not set: password reset and email verification answer 503 "
-        "until it names an SMTP server (smtp://… or smtps://…)",
-    )
+def _mail_warnings(settings: Settings, *, public_url_set: bool) -> tuple[str, ...]:
+    mail, warnings = settings.mail, []
+    if mail.ca_file is not None and not (
+        os.path.isfile(mail.ca_file) and os.access(mail.ca_file, os.R_OK)
+    ):
+        warnings.append(
+            f"mail.ca_file {mail.ca_file!r} is not a readable file: no mail can be delivered"
+        )
+    if settings.environment == "prod" and mail.url is None:
+        warnings.append(
+            "mail.url (MAIL_URL) is not set: password reset and email verification answer 503 "
+            "until it names an SMTP server (smtp://… or smtps://…)"
+        )
+    if settings.environment == "prod" and mail.url is not None and not public_url_set:
+        warnings.append(
+            f"web.public_url (PUBLIC_URL) is not set: links in mail point to "
+            f"{settings.web.public_url}, not to where users reach the service"
+        )
+    return tuple(warnings)
 
 
 def _sources(known: core.KnownKeys, merged: Mapping[str, Sourced], env: str) -> dict[str, str]:

@@ -3,6 +3,7 @@ and what a `mail.url` means. No I/O, no clock: callers pass `now`."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final, Literal
@@ -133,6 +134,14 @@ def parse_mail_url(url: str) -> SmtpTarget | LogTarget:
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password is not None else None,
     )
+
+
+_LINK: Final = re.compile(r"https?://[^\s<>\"']+")
+
+
+def links_in(text: str) -> tuple[str, ...]:
+    """The http(s) links of a plain-text body, in order."""
+    return tuple(_LINK.findall(text))
 
 
 def is_permanent(code: int | None) -> bool:

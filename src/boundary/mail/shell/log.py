@@ -1,9 +1,10 @@
-"""`log://` transport (shell, for development): the whole message goes to the log, link
-included, so a developer can follow a reset link from `make run`'s output."""
+"""`log://` transport (shell, for development): the whole message goes to the log, and its
+link also as a field of its own (`link=…`), so a developer can follow a reset link from
+`make run`'s output."""
 
 from __future__ import annotations
 
-from boundary.mail.core import Message
+from boundary.mail.core import Message, links_in
 from boundary.observability.logging import Logger
 
 
@@ -17,6 +18,7 @@ class LogTransport:
             mail_from=sender,
             mail_to=message.recipient,
             subject=message.subject,
+            link=" ".join(links_in(message.text)) or None,
             body=message.text,
         )
 

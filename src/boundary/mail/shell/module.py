@@ -42,11 +42,11 @@ class MailModule:
             await self.sender.close()
 
 
-def build_transport(url: str, timeout: float) -> MailTransport:
+def build_transport(url: str, timeout: float, ca_file: str | None = None) -> MailTransport:
     target = parse_mail_url(url)
     if isinstance(target, LogTarget):
         return LogTransport(get_logger("boundary.mail"))
-    return SmtpTransport(target, timeout=timeout)
+    return SmtpTransport(target, timeout=timeout, ca_file=ca_file)
 
 
 def build_mail_module(
@@ -59,7 +59,7 @@ def build_mail_module(
     mail = settings.mail
     outbox = Outbox(database)
     if transport is None and mail.url is not None:
-        transport = build_transport(mail.url, mail.timeout)
+        transport = build_transport(mail.url, mail.timeout, mail.ca_file)
     if transport is None:
         return MailModule(outbox=outbox, sender=None)
     sender = OutboxSender(

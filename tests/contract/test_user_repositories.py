@@ -898,6 +898,43 @@ async def test_save_writes_last_seen_expiry_and_revocation(backend: Backend) -> 
         assert await uow.sessions.get(session.id) == changed
 
 
+async def test_replace_token_rotates_once_and_the_old_hash_finds_the_session(
+    backend: Backend,
+) -> None:
+    """Compare and set: the rotation is stored while the row still has the hash it replaces;
+    the same rotation again, one from a stale read, or one of a revoked session writes nothing.
+    `save` leaves both hashes alone."""
+    user = make_user()
+    session = make_session(user)
+    revoked = make_session(user, revoked_at=NOW)
+    async with committed(backend) as uow:
+        await uow.users.add(user)
+        await uow.sessions.add(session)
+        await uow.sessions.add(revoked)
+    seen = NOW + timedelta(minutes=3)
+    rotated = replace(
+        session, token_hash="a" * 64, previous_token_hash=session.token_hash, last_seen_at=seen
+    )
+    racing = replace(rotated, token_hash="b" * 64)
+    async with committed(backend) as uow:
+        assert await uow.sessions.replace_token(rotated) is True
+        assert await uow.sessions.replace_token(racing) is False
+        assert await uow.sessions.replace_token(rotated) is False
+        dead = replace(revoked, token_hash="c" * 64, previous_token_hash=revoked.token_hash)
+        assert await uow.sessions.replace_token(dead) is False
+        # `session` still carries the old hashes: `save` must not write them back.
+        later = NOW + timedelta(days=1)
+        await uow.sessions.save(replace(session, last_seen_at=seen, expires_at=later))
+    async with backend.unit_of_work() as uow:
+        stored = await uow.sessions.get(session.id)
+        assert stored == replace(rotated, expires_at=later)
+        assert await uow.sessions.by_token_hash("a" * 64) == stored
+        assert await uow.sessions.by_token_hash(session.token_hash) is None
+        assert await uow.sessions.by_previous_token_hash(session.token_hash) == stored
+        assert await uow.sessions.by_previous_token_hash("b" * 64) is None
+        assert await uow.sessions.get(revoked.id) == revoked
+
+
 async def test_revoke_for_user_revokes_the_unrevoked_except_keep(backend: Backend) -> None:
     user, other = make_user(), make_user()
     kept = make_session(user)

@@ -303,6 +303,29 @@ class FakeSessions:
         sessions = self._work.sessions.values()
         return next((s for s in sessions if s.token_hash == token_hash), None)
 
+    async def by_previous_token_hash(self, token_hash: str) -> Session | None:
+        sessions = self._work.sessions.values()
+        return next((s for s in sessions if s.previous_token_hash == token_hash), None)
+
+    async def replace_token(self, rotated: Session) -> bool:
+        rotated = _stored(rotated)
+        stored = self._work.sessions.get(rotated.id)
+        if (
+            stored is None
+            or stored.revoked_at is not None
+            or stored.token_hash != rotated.previous_token_hash
+        ):
+            return False
+        self._work.put_session(
+            dataclasses.replace(
+                stored,
+                token_hash=rotated.token_hash,
+                previous_token_hash=rotated.previous_token_hash,
+                last_seen_at=rotated.last_seen_at,
+            )
+        )
+        return True
+
     async def with_user(self, session_id: UUID) -> tuple[Session, User] | None:
         session = self._work.sessions.get(session_id)
         if session is None:

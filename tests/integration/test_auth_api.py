@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from boundary.user.core.model import AuditEvent, AuditFilter
+from boundary.user.core.sessions import hash_token
 from tests.support.user_api import PASSWORD, UserApi, user_api
 
 pytestmark = pytest.mark.anyio
@@ -159,10 +161,79 @@ async def test_refresh_gives_a_working_access_token_and_the_session_token_is_no_
     body = refreshed.json()
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == api.module.deps.policy.access_token_ttl
+    assert body["session_token"] not in {"", login["session_token"]}
     assert (await me(api, bearer(body["access_token"]))).status_code == 200
     assert (await me(api, bearer(login["session_token"]))).status_code == 401
+    assert (await me(api, bearer(body["session_token"]))).status_code == 401
     bad = await api.client.post("/api/v1/auth/refresh", json={"session_token": "nope"})
     assert bad.status_code == 401
+    assert await audit_events(api, "session_token_reused") == []
+
+
+async def refresh(api: UserApi, session_token: str) -> httpx.Response:
+    return await api.client.post("/api/v1/auth/refresh", json={"session_token": session_token})
+
+
+async def test_refresh_rotates_the_session_token_while_the_session_lives(api: UserApi) -> None:
+    """Each refresh answers a new session token for the same session; only the newest works,
+    and the session row keeps only hashes."""
+    await api.make_user(email="rotate@example.com")
+    login = (await api.login("rotate@example.com")).json()
+    sid = api.module.deps.tokens.verify(login["access_token"])["sid"]
+
+    tokens = [login["session_token"]]
+    for _ in range(3):
+        answer = await refresh(api, tokens[-1])
+        assert answer.status_code == 200, answer.text
+        assert api.module.deps.tokens.verify(answer.json()["access_token"])["sid"] == sid
+        tokens.append(answer.json()["session_token"])
+
+    assert len(set(tokens)) == 4
+    async with api.module.deps.readers() as read:
+        session = await read.sessions.get(uuid.UUID(str(sid)))
+    assert session is not None
+    assert session.revoked_at is None
+    assert session.token_hash == hash_token(tokens[-1])
+    assert session.previous_token_hash == hash_token(tokens[-2])
+    assert all(token not in repr(session) for token in tokens)
+    listed = await api.client.get(
+        f"/api/v1/users/{login['user']['id']}/sessions", headers=bearer(login["access_token"])
+    )
+    assert [item["id"] for item in listed.json()["items"]] == [sid]
+
+
+async def test_a_spent_session_token_revokes_the_session_and_is_audited(api: UserApi) -> None:
+    """Reuse detection: the token a refresh replaced, sent again, is 401 and revokes the
+    session — the newest session token and the session's access tokens fail from the next
+    request on — with one `session_token_reused` row (a second reuse adds none)."""
+    user = await api.make_user(email="reuse@example.com")
+    login = (await api.login("reuse@example.com")).json()
+    rotated = (await refresh(api, login["session_token"])).json()
+    headers = bearer(rotated["access_token"])
+    assert (await me(api, headers)).status_code == 200
+
+    reused = await refresh(api, login["session_token"])
+
+    assert reused.status_code == 401
+    assert reused.headers["content-type"] == "application/problem+json"
+    assert reused.json()["type"] == (await refresh(api, "never issued")).json()["type"]
+    assert (await me(api, headers)).status_code == 401
+    assert (await me(api, bearer(login["access_token"]))).status_code == 401
+    assert (await refresh(api, rotated["session_token"])).status_code == 401
+    assert (await refresh(api, login["session_token"])).status_code == 401
+    sid = api.module.deps.tokens.verify(login["access_token"])["sid"]
+    [event] = await audit_events(api, "session_token_reused")
+    assert event.actor == str(user.id)
+    assert event.actor_role is None
+    assert event.email == "reuse@example.com"
+    assert event.resource == f"session:{sid}"
+    assert event.action == "refresh"
+    assert event.result == "denied"
+    assert event.details == {"reason": "token_reused", "sessions_revoked": 1}
+    assert event.ip == "127.0.0.1"
+    assert login["session_token"] not in repr(event)
+    # The user can log in again: only that session ended.
+    assert (await api.login("reuse@example.com")).status_code == 200
 
 
 async def test_logout_revokes_the_session_and_refresh_stops_working(api: UserApi) -> None:

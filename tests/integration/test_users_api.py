@@ -17,7 +17,7 @@ from tests.support.user_api import PASSWORD, UserApi, user_api
 pytestmark = pytest.mark.anyio
 
 SECRET_FIELDS = {"password_hash", "mfa_secret"}
-SESSION_FIELDS = {"id", "created_at", "expires_at", "last_seen_at", "revoked_at"}
+SESSION_FIELDS = {"id", "created_at", "expires_at", "last_seen_at", "revoked_at", "current"}
 AUDIT_FIELDS = {
     "id",
     "event_type",
@@ -69,6 +69,13 @@ MATRIX: dict[str, dict[str, int]] = {
         "admin": 204,
         "self": 204,
     },
+    "DELETE /users/{id}/sessions/{sid}": {
+        "anonymous": 401,
+        "viewer": 403,
+        "user": 403,
+        "admin": 204,
+        "self": 204,
+    },
     "GET /audit-events": {"anonymous": 401, "viewer": 403, "user": 403, "admin": 200},
 }
 
@@ -88,12 +95,21 @@ async def call(
 ) -> httpx.Response:
     method, path = route.split(" ", 1)
     url = "/api/v1" + path.replace("{id}", str(target))
+    if "{sid}" in url:
+        owner = await api.module.users.get(target)
+        url = url.replace("{sid}", str(session_id(api, await api.token_for(owner))))
     body: dict[str, Any] | None = None
     if route == "POST /users":
         body = {"email": unique_email(), "name": "New", "password": PASSWORD, "role": "user"}
     elif method == "PATCH":
         body = {"name": "Renamed"}
     return await api.client.request(method, url, json=body, headers=headers)
+
+
+def session_id(api: UserApi, headers: dict[str, str]) -> uuid.UUID:
+    """The session (`sid`) an Authorization header's access token belongs to."""
+    token = headers["Authorization"].removeprefix("Bearer ")
+    return uuid.UUID(str(api.module.deps.tokens.verify(token)["sid"]))
 
 
 async def admin_headers(api: UserApi) -> tuple[User, dict[str, str]]:
@@ -284,9 +300,9 @@ async def test_patch_by_self_may_rename_but_not_change_role(api: UserApi) -> Non
         url, content=b"{", headers={**own, "content-type": "application/json"}
     )
     assert broken.status_code == 400
-    email = await api.client.patch(url, json={"email": "x@example.com"}, headers=admin)
-    assert email.status_code == 422
-    assert email.json()["errors"][0]["field"] == "email"
+    password = await api.client.patch(url, json={"password": PASSWORD}, headers=admin)
+    assert password.status_code == 422
+    assert password.json()["errors"][0]["field"] == "password"
     gone = await api.client.patch(
         f"/api/v1/users/{uuid.uuid4()}", json={"name": "x"}, headers=admin
     )
@@ -396,6 +412,125 @@ async def test_sessions_list_and_revoke_for_self_and_admin(api: UserApi) -> None
     assert all(item["revoked_at"] for item in items)
     rows = await audit_rows(api, admin, event_type="session_revoked")
     assert [row["details"]["sessions_revoked"] for row in rows[:2]] == [1, 2]
+
+
+async def test_a_session_list_marks_the_callers_own_session_current(api: UserApi) -> None:
+    """`current` is true for the session of the caller's token only; an admin listing someone
+    else's sessions sees none marked."""
+    _, admin = await admin_headers(api)
+    user = await api.make_user("user")
+    first = await api.token_for(user)
+    second = await api.token_for(user)
+    url = f"/api/v1/users/{user.id}/sessions"
+
+    for headers in (first, second):
+        items = (await api.client.get(url, headers=headers)).json()["items"]
+        assert {item["id"]: item["current"] for item in items} == {
+            str(session_id(api, first)): headers is first,
+            str(session_id(api, second)): headers is second,
+        }
+    by_admin = (await api.client.get(url, headers=admin)).json()["items"]
+    assert [item["current"] for item in by_admin] == [False, False]
+
+
+async def test_one_session_is_revoked_by_self_or_admin_and_audited(api: UserApi) -> None:
+    """DELETE …/sessions/{sid}: 204, that session ends on its next request, the others live;
+    a session of another user, an unknown or malformed sid is 404; a stranger is 403."""
+    admin_user, admin = await admin_headers(api)
+    user = await api.make_user("user")
+    other = await api.make_user("user")
+    first = await api.token_for(user)
+    second = await api.token_for(user)
+    third = await api.token_for(user)
+    theirs = await api.token_for(other)
+    base = f"/api/v1/users/{user.id}/sessions"
+    me = f"/api/v1/users/{user.id}"
+
+    by_self = await api.client.delete(f"{base}/{session_id(api, second)}", headers=first)
+    assert by_self.status_code == 204
+    assert by_self.content == b""
+    assert (await api.client.get(me, headers=second)).status_code == 401
+    assert (await api.client.get(me, headers=first)).status_code == 200
+    assert (await api.client.get(me, headers=third)).status_code == 200
+
+    by_admin = await api.client.delete(f"{base}/{session_id(api, third)}", headers=admin)
+    assert by_admin.status_code == 204
+    assert (await api.client.get(me, headers=third)).status_code == 401
+    assert (await api.client.get(me, headers=first)).status_code == 200
+
+    # Revoking it again changes nothing and audits nothing more.
+    again = await api.client.delete(f"{base}/{session_id(api, third)}", headers=admin)
+    assert again.status_code == 204
+
+    for sid in (str(session_id(api, theirs)), str(uuid.uuid4()), "not-a-uuid"):
+        missing = await api.client.delete(f"{base}/{sid}", headers=admin)
+        assert missing.status_code == 404, sid
+        assert missing.headers["content-type"] == "application/problem+json"
+    assert (await api.client.get(f"/api/v1/users/{other.id}", headers=theirs)).status_code == 200
+    stranger = await api.token_for(await api.make_user("user"))
+    denied = await api.client.delete(f"{base}/{session_id(api, first)}", headers=stranger)
+    assert denied.status_code == 403
+    gone_user = await api.client.delete(
+        f"/api/v1/users/{uuid.uuid4()}/sessions/{session_id(api, first)}", headers=admin
+    )
+    assert gone_user.status_code == 404
+
+    rows = await audit_rows(api, admin, event_type="session_revoked")
+    assert [(row["actor"], row["resource"], row["details"]) for row in rows] == [
+        (str(admin_user.id), f"session:{session_id(api, third)}", {"sessions_revoked": 1}),
+        (str(user.id), f"session:{session_id(api, second)}", {"sessions_revoked": 1}),
+    ]
+    assert all(row["email"] == user.email for row in rows)
+    listed = (await api.client.get(base, headers=admin)).json()["items"]
+    revoked = {item["id"] for item in listed if item["revoked_at"]}
+    assert revoked == {str(session_id(api, second)), str(session_id(api, third))}
+
+
+async def test_an_admin_changes_an_email_unverifying_it_and_a_taken_one_is_409(
+    api: UserApi,
+) -> None:
+    """PATCH {"email"} by an admin: normalised, `email_verified` false again, login with the
+    new address, audited with the field name; a taken address (any case) 409; the user
+    themselves may not (403); a malformed one 422."""
+    admin_user, admin = await admin_headers(api)
+    verified = datetime.now(UTC)
+    user = await api.make_user("user", email="before@example.com", email_verified_at=verified)
+    taken = await api.make_user("user", email="taken@example.com")
+    url = f"/api/v1/users/{user.id}"
+    assert (await api.client.get(url, headers=admin)).json()["email_verified"] is True
+
+    changed = await api.client.patch(url, json={"email": " After@Example.COM "}, headers=admin)
+
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["email"] == "after@example.com"
+    assert changed.json()["email_verified"] is False
+    assert (await api.client.get(url, headers=admin)).json()["email_verified"] is False
+    assert (await api.login("after@example.com")).status_code == 200
+    assert (await api.login("before@example.com")).status_code == 401
+    [row] = await audit_rows(api, admin, event_type="user_updated", actor=str(admin_user.id))
+    assert row["details"] == {"fields": ["email"]}
+    assert row["email"] == "after@example.com"
+    assert row["resource"] == f"user:{user.id}"
+    assert "before@example.com" not in str(row["details"])
+
+    conflict = await api.client.patch(url, json={"email": "TAKEN@example.com"}, headers=admin)
+    assert conflict.status_code == 409
+    assert conflict.headers["content-type"] == "application/problem+json"
+    assert conflict.json()["detail"] == "email already registered"
+    assert (await api.client.get(url, headers=admin)).json()["email"] == "after@example.com"
+    assert (await api.client.get(f"/api/v1/users/{taken.id}", headers=admin)).json()[
+        "email"
+    ] == "taken@example.com"
+
+    bad = await api.client.patch(url, json={"email": "no at sign"}, headers=admin)
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "email"
+
+    own = await api.token_for(user)
+    by_self = await api.client.patch(url, json={"email": "mine@example.com"}, headers=own)
+    assert by_self.status_code == 403
+    assert (await api.client.patch(url, json={"name": "Me"}, headers=own)).status_code == 200
+    assert len(await audit_rows(api, admin, event_type="user_updated")) == 2
 
 
 async def test_audit_log_filters_and_is_newest_first(api: UserApi) -> None:

@@ -341,16 +341,41 @@ async def test_refresh_refuses_unknown_and_revoked_sessions(world: World) -> Non
     await world.add_user()
     result = await world.login()
 
-    token, ttl = await world.service.refresh(session_token=result.session_token)
+    refreshed = await world.service.refresh(session_token=result.session_token, ctx=CTX)
 
-    assert ttl == 900
-    assert json.loads(token)["sub"] == str(result.user.id)
+    assert refreshed.expires_in == 900
+    assert json.loads(refreshed.access_token)["sub"] == str(result.user.id)
+    assert refreshed.session_token != result.session_token
     with pytest.raises(Unauthenticated):
-        await world.service.refresh(session_token="unknown")
+        await world.service.refresh(session_token="unknown", ctx=CTX)
     principal = await _principal(world, result.user)
     await world.service.logout(principal, CTX)
     with pytest.raises(Unauthenticated):
-        await world.service.refresh(session_token=result.session_token)
+        await world.service.refresh(session_token=refreshed.session_token, ctx=CTX)
+    assert "session_token_reused" not in world.events()
+
+
+async def test_refresh_rotates_and_a_spent_token_revokes_the_session(world: World) -> None:
+    """Each refresh hands out a new session token; the spent one, sent again, revokes the
+    session (one audit row), after which the newest token fails too."""
+    await world.add_user()
+    result = await world.login()
+    first = await world.service.refresh(session_token=result.session_token, ctx=CTX)
+    second = await world.service.refresh(session_token=first.session_token, ctx=CTX)
+    [session] = world.store.sessions.values()
+    assert session.revoked_at is None
+
+    with pytest.raises(Unauthenticated) as reused:
+        await world.service.refresh(session_token=first.session_token, ctx=CTX)
+
+    assert reused.value.args == ("token_reused",)
+    [session] = world.store.sessions.values()
+    assert session.revoked_at is not None
+    with pytest.raises(Unauthenticated):
+        await world.service.refresh(session_token=second.session_token, ctx=CTX)
+    with pytest.raises(Unauthenticated):
+        await world.service.refresh(session_token=first.session_token, ctx=CTX)
+    assert world.events().count("session_token_reused") == 1
 
 
 async def _principal(world: World, user: User) -> Principal:

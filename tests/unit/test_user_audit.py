@@ -34,7 +34,7 @@ from boundary.user.core.audit import (
     user_updated,
 )
 from boundary.user.core.lockout import LoginFailed, MfaRequired
-from boundary.user.core.model import AuditEvent, User
+from boundary.user.core.model import AuditEvent, Session, User
 from boundary.user.core.permissions import Action
 
 NOW = datetime(2026, 1, 3, 12, 0, 0, tzinfo=UTC)
@@ -80,6 +80,14 @@ def row(event_type: str, action: str, **fields: object) -> AuditEvent:
 
 ALICE = make_user()
 ALICE_ACTOR = actor_of(ALICE)
+ALICE_SESSION = Session(
+    id=SESSION_ID,
+    user_id=ALICE.id,
+    token_hash="ab" * 32,
+    previous_token_hash="cd" * 32,
+    created_at=NOW - timedelta(hours=1),
+    expires_at=NOW + timedelta(hours=1),
+)
 
 
 # --- references ------------------------------------------------------------------------------
@@ -98,7 +106,8 @@ def test_a_user_acting_for_themselves_is_their_own_actor() -> None:
 
 def test_event_types_are_the_contracts_and_ours() -> None:
     """The event types §4 lists, plus `mfa_failed` (wrong or blocked MFA codes), plus the
-    account-recovery events of §15."""
+    account-recovery events of §15, plus `session_token_reused` (a spent session token sent
+    again: the session was revoked)."""
     assert {event.value for event in EventType} == {
         "password_reset_requested",
         "password_reset_completed",
@@ -113,6 +122,7 @@ def test_event_types_are_the_contracts_and_ours() -> None:
         "user_deleted",
         "password_changed",
         "session_revoked",
+        "session_token_reused",
         "mfa_enabled",
         "mfa_disabled",
         "access_denied",
@@ -432,6 +442,24 @@ def test_revoking_one_session_names_the_session() -> None:
     assert event.resource == f"session:{SESSION_ID}"
 
 
+def test_a_reused_session_token_names_the_session_and_its_owner_and_no_hash() -> None:
+    """Nobody authenticated: the session's user is the actor, without a role; the refusal is
+    `denied`, and neither token hash appears."""
+    event = audit.session_token_reused(session=ALICE_SESSION, user=ALICE, ctx=CTX, now=NOW)
+    assert event == row(
+        "session_token_reused",
+        "refresh",
+        result="denied",
+        actor=str(ALICE.id),
+        actor_role=None,
+        email="alice@example.com",
+        resource=f"session:{SESSION_ID}",
+        details={"reason": "token_reused", "sessions_revoked": 1},
+    )
+    assert "ab" * 32 not in repr(event)
+    assert "cd" * 32 not in repr(event)
+
+
 def test_access_denied_records_the_refused_action() -> None:
     """The permission Action is the row's action; the result is `denied`."""
     event = access_denied(
@@ -481,6 +509,7 @@ def every_event() -> list[AuditEvent]:
         user_deleted(actor=ADMIN, user=ALICE, sessions_revoked=1, ctx=CTX, now=NOW),
         password_changed(actor=ALICE_ACTOR, user=ALICE, sessions_revoked=1, ctx=CTX, now=NOW),
         session_revoked(actor=ADMIN, user=ALICE, sessions_revoked=1, ctx=CTX, now=NOW),
+        audit.session_token_reused(session=ALICE_SESSION, user=ALICE, ctx=CTX, now=NOW),
         mfa_enabled(actor=ALICE_ACTOR, sessions_revoked=0, ctx=CTX, now=NOW),
         mfa_disabled(actor=ALICE_ACTOR, method="backup_code", ctx=CTX, now=NOW),
         mfa_failed(actor=ALICE_ACTOR, step="enable", blocked=False, ctx=CTX, now=NOW),

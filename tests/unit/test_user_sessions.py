@@ -19,6 +19,7 @@ from boundary.user.core.sessions import (
     hash_token,
     new_session,
     revoke,
+    rotate,
     should_touch,
     touch,
 )
@@ -272,6 +273,16 @@ def test_touching_records_now_and_nothing_else() -> None:
     """Only last_seen_at changes."""
     session = make_session()
     assert touch(session, NOW) == replace(session, last_seen_at=NOW)
+
+
+def test_rotating_swaps_the_token_hash_and_remembers_the_old_one() -> None:
+    """A refresh: the new hash is the session's, the old one kept for reuse detection, and
+    the session counts as seen; nothing else changes."""
+    session = make_session(previous_token_hash="older")
+    rotated = rotate(session, new_token_hash="newer", now=NOW)
+    assert rotated == replace(
+        session, token_hash="newer", previous_token_hash=TOKEN_HASH, last_seen_at=NOW
+    )
 
 
 def test_revoking_records_when() -> None:

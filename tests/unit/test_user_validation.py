@@ -552,17 +552,27 @@ def test_a_patch_may_set_a_single_field(patch: dict[str, object], expected: User
 def test_an_empty_patch_is_an_error() -> None:
     """A PATCH that changes nothing is a mistake worth a 422."""
     assert validate_user_patch({}) == [
-        FieldError(field="body", message="must set at least one of: active, name, role")
+        FieldError(field="body", message="must set at least one of: active, email, name, role")
     ]
 
 
-def test_email_and_password_cannot_be_patched() -> None:
-    """Email is fixed; a password has its own endpoint, which the error points to."""
+def test_a_password_cannot_be_patched() -> None:
+    """A password has its own endpoint, which the error points to."""
     assert validate_user_patch({"password": GOOD_PASSWORD, "email": "new@example.com"}) == [
-        FieldError(field="email", message="cannot be changed"),
         FieldError(
             field="password", message="cannot be changed here; use POST /api/v1/auth/password"
         ),
+    ]
+
+
+def test_a_patched_email_is_normalised_like_a_new_users() -> None:
+    """Trimmed and lower-cased; a malformed one, or one that is not a string, is refused."""
+    assert validate_user_patch({"email": " New@Example.COM "}) == UserPatch(email="new@example.com")
+    assert validate_user_patch({"email": "not an email"}) == [
+        FieldError(field="email", message="must be a valid email address")
+    ]
+    assert validate_user_patch({"email": None}) == [
+        FieldError(field="email", message="must be a string")
     ]
 
 
@@ -619,6 +629,18 @@ def test_applying_a_patch_changes_only_the_sent_fields_and_updated_at() -> None:
     user = make_user()
     patched = apply_user_patch(user, UserPatch(active=False), now=NOW)
     assert patched == replace(user, active=False, updated_at=NOW)
+
+
+def test_applying_an_email_patch_changes_the_email() -> None:
+    """A new address is a change and is not verified; the same address is none."""
+    user = make_user(email_verified_at=NOW - timedelta(days=1))
+    patched = apply_user_patch(user, UserPatch(email="other@example.com"), now=NOW)
+    assert patched == replace(
+        user, email="other@example.com", email_verified_at=None, updated_at=NOW
+    )
+    assert apply_user_patch(user, UserPatch(email=user.email), now=NOW) is user
+    renamed = apply_user_patch(user, UserPatch(name="Alicia"), now=NOW)
+    assert renamed.email_verified_at == user.email_verified_at
 
 
 def test_applying_a_no_op_patch_returns_the_user_unchanged() -> None:

@@ -56,6 +56,14 @@ class Sessions(Protocol):
 
     async def by_token_hash(self, token_hash: str) -> Session | None: ...
 
+    async def by_previous_token_hash(self, token_hash: str) -> Session | None:
+        """The session whose last refresh replaced the token with this hash."""
+
+    async def replace_token(self, rotated: Session) -> bool:
+        """Store a rotation (`sessions.rotate`): compare and set — only while the row still
+        has the token hash it replaces and is not revoked. False when a concurrent refresh
+        (or a revocation) got there first; nothing is written then."""
+
     async def with_user(self, session_id: UUID) -> tuple[Session, User] | None:
         """The session and its user in one round trip (the per-request auth check)."""
 

@@ -100,17 +100,28 @@ async def login(
 
 @router.post(
     "/refresh",
-    summary="Exchange a live session token for a new access token",
+    summary="Exchange a live session token for a new access token and a new session token",
     response_model=RefreshResponse,
-    responses={**UNAUTHENTICATED, **WITH_BODY},
+    responses={
+        401: problem(
+            "Missing, invalid or expired credentials. A session token that a refresh already "
+            "replaced revokes its session (reuse detection).",
+            _CHALLENGE,
+        ),
+        **WITH_BODY,
+    },
 )
 async def refresh(
-    body: RefreshRequest, request: Request, response: Response, module: Module
+    body: RefreshRequest, request: Request, response: Response, module: Module, ctx: Context
 ) -> RefreshResponse:
     await guard(request, None, Action.AUTH_REFRESH)
-    token, expires_in = await module.auth.refresh(session_token=body.session_token)
+    result = await module.auth.refresh(session_token=body.session_token, ctx=ctx)
     _no_store(response)
-    return RefreshResponse(access_token=token, expires_in=expires_in)
+    return RefreshResponse(
+        access_token=result.access_token,
+        expires_in=result.expires_in,
+        session_token=result.session_token,
+    )
 
 
 @router.post(

@@ -41,7 +41,7 @@ from boundary.http.schemas.users import (
 )
 from boundary.kernel.pagination import Window, page_links
 from boundary.kernel.problems import FieldError
-from boundary.user.core.errors import Invalid, UserNotFound
+from boundary.user.core.errors import Invalid, NotFound, UserNotFound
 from boundary.user.core.model import AuditFilter, Role, UserFilter
 from boundary.user.core.permissions import Action
 from boundary.user.core.validation import DATE_TIME_EXAMPLE, parse_date_time
@@ -60,7 +60,10 @@ _ERRORS: Final[Responses] = {
 _NOT_FOUND: Final[Responses] = {404: problem("No such user (or soft-deleted, or not a UUID).")}
 _LAST_ADMIN = "it would leave no active admin"
 _CONFLICT_ON_UPDATE: Final[Responses] = {
-    409: problem(f"Refused: {_LAST_ADMIN} (demoting or deactivating the last one).")
+    409: problem(
+        f"Refused: the new email is already registered (also by a deleted account), or "
+        f"{_LAST_ADMIN} (demoting or deactivating the last one)."
+    )
 }
 _CONFLICT_ON_DELETE: Final[Responses] = {
     409: problem(f"Refused: an actor cannot delete their own account, or {_LAST_ADMIN}.")
@@ -190,7 +193,7 @@ async def get_user(
 
 @router.patch(
     "/users/{id}",
-    summary="Update name, role or active (admin; self for name)",
+    summary="Update email, name, role or active (admin; self for name)",
     response_model=UserOut,
     responses={**_ERRORS, **_NOT_FOUND, **_CONFLICT_ON_UPDATE, **WITH_BODY},
     openapi_extra=body_doc(UserPatchRequest),
@@ -241,7 +244,8 @@ async def list_sessions(
     window = Window(limit=limit, offset=offset)
     page = await module.users.sessions(_existing(target), window)
     _link(response, request, window, page.total)
-    items = [SessionOut.of(session) for session in page.items]
+    mine = caller.session.id
+    items = [SessionOut.of(session, current_session_id=mine) for session in page.items]
     return SessionListResponse(items=items, total=page.total, limit=limit, offset=offset)
 
 
@@ -258,6 +262,37 @@ async def revoke_sessions(
     target = _user_id(user_id)
     await guard(request, caller, Action.USERS_SESSIONS_REVOKE, target_user_id=target)
     await module.users.revoke_sessions(caller.ref, _existing(target), ctx)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+SessionIdPath = Annotated[str, Path(alias="sid", description="The session's id (a UUID).")]
+_NO_SESSION: Final[Responses] = {
+    404: problem("No such user, or the session is not one of theirs (or the id is not a UUID).")
+}
+
+
+@router.delete(
+    "/users/{id}/sessions/{sid}",
+    summary="Revoke one of a user's sessions (admin, self)",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses={**_ERRORS, **_NO_SESSION, **INVALID},
+)
+async def revoke_session(
+    request: Request,
+    user_id: UserIdPath,
+    session_id: SessionIdPath,
+    caller: Caller,
+    module: Module,
+    ctx: Context,
+) -> Response:
+    # A session already revoked answers 204 again, and nothing is written or audited twice.
+    target = _user_id(user_id)
+    await guard(request, caller, Action.USERS_SESSIONS_REVOKE, target_user_id=target)
+    sid = _user_id(session_id)
+    if sid is None:
+        raise NotFound("no such session")
+    await module.users.revoke_session(caller.ref, _existing(target), sid, ctx)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

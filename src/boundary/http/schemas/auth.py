@@ -68,7 +68,9 @@ class LoginResponse(_Response):
     token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 (a token scheme, not a secret)
     expires_in: int = Field(description="The access token's lifetime in seconds.")
     session_token: str = Field(
-        repr=False, description="Opaque; exchange it at /refresh for new access tokens."
+        repr=False,
+        description="Opaque; exchange it at /refresh for a new access token (and a new "
+        "session token).",
     )
     user: UserOut
 
@@ -81,6 +83,11 @@ class RefreshResponse(_Response):
     access_token: str = Field(repr=False)
     token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 (a token scheme, not a secret)
     expires_in: int = Field(description="The access token's lifetime in seconds.")
+    session_token: str = Field(
+        repr=False,
+        description="The session's new token, for the next refresh. The one sent is spent: "
+        "sending it again revokes the session.",
+    )
 
 
 # --- password -------------------------------------------------------------------------------

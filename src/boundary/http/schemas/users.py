@@ -61,7 +61,8 @@ class UserCreateRequest(BaseModel):
 
 
 class UserPatchRequest(BaseModel):
-    """`PATCH /api/v1/users/{id}`: any of these; users may change only their own `name`.
+    """`PATCH /api/v1/users/{id}`: any of these; users may change only their own `name`, only
+    admins an `email`.
 
     Documents the body in OpenAPI; the route reads the raw JSON object instead, because
     permissions are decided on the keys the client sent, before any validation.
@@ -69,6 +70,17 @@ class UserPatchRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
 
+    email: Text | SkipJsonSchema[None] = Field(
+        default=None,
+        json_schema_extra=_optional(
+            {
+                "format": "email",
+                "maxLength": MAX_EMAIL_LENGTH,
+                "description": "Admins only; unique, case-insensitive. A new address is "
+                "not verified until its owner opens a new verification link.",
+            }
+        ),
+    )
     name: Text | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_optional(_NAME_DOC))
     role: Role | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_optional())
     active: bool | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_optional())
@@ -93,9 +105,11 @@ class SessionOut(BaseModel):
     revoked_at: datetime | None
     ip: str | None
     user_agent: str | None
+    current: bool = Field(description="True for the session of the caller's own access token.")
 
     @classmethod
-    def of(cls, session: Session) -> SessionOut:
+    def of(cls, session: Session, *, current_session_id: UUID | None) -> SessionOut:
+        """The session as listed to a caller whose token names `current_session_id`."""
         return cls(
             id=session.id,
             created_at=session.created_at,
@@ -104,6 +118,7 @@ class SessionOut(BaseModel):
             revoked_at=session.revoked_at,
             ip=session.ip,
             user_agent=session.user_agent,
+            current=session.id == current_session_id,
         )
 
 

@@ -29,7 +29,7 @@ from typing import Final, Literal
 from uuid import UUID
 
 from boundary.user.core.lockout import LoginFailed, LoginFailureReason, MfaRequired
-from boundary.user.core.model import AuditEvent, Role, User
+from boundary.user.core.model import AuditEvent, Role, Session, User
 from boundary.user.core.sessions import clip_user_agent
 from boundary.user.core.text import visible
 from boundary.user.core.validation import MAX_EMAIL_LENGTH
@@ -58,6 +58,7 @@ class EventType(StrEnum):
     USER_DELETED = "user_deleted"
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 (an event name, not a secret)
     SESSION_REVOKED = "session_revoked"
+    SESSION_TOKEN_REUSED = "session_token_reused"  # noqa: S105 (an event name, not a secret)
     MFA_ENABLED = "mfa_enabled"
     MFA_DISABLED = "mfa_disabled"
     MFA_FAILED = "mfa_failed"
@@ -307,6 +308,26 @@ def session_revoked(
         email=user.email,
         resource=resource,
         details={"sessions_revoked": sessions_revoked},
+    )
+
+
+def session_token_reused(
+    *, session: Session, user: User | None, ctx: RequestContext, now: datetime
+) -> AuditEvent:
+    """A session token that a refresh had already replaced was presented again: someone else
+    may hold a copy, so the session was revoked (refused as `denied`). Nobody authenticated:
+    `actor` is the session's user, as for login events."""
+    return _event(
+        EventType.SESSION_TOKEN_REUSED,
+        action="refresh",
+        result="denied",
+        ctx=ctx,
+        now=now,
+        actor=str(session.user_id),
+        actor_role=None,
+        email=None if user is None else user.email,
+        resource=session_resource(session.id),
+        details={"reason": "token_reused", "sessions_revoked": 1},
     )
 
 

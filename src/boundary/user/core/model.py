@@ -58,6 +58,9 @@ class Session:
     revoked_at: datetime | None = None
     ip: str | None = None
     user_agent: str | None = None
+    previous_token_hash: str | None = None
+    """The hash of the session token the last refresh replaced: presented again, it reveals a
+    copied token (reuse) and the session is revoked. None until the first refresh."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,6 +4,10 @@ An access token is honoured only while its session row is live, so every authent
 runs `check_session_for_user` on the session and user read in one round trip. The raw session
 token never reaches the database: only `hash_token(raw)` is stored and looked up. SHA-256 (not a
 slow hash) is right here because the token is 256 random bits, not a guessable password.
+
+Each refresh rotates the session token (`rotate`): the old one stops working, and its hash is
+kept so that presenting it again is recognised as a reuse — a sign that someone else holds a
+copy — which revokes the session.
 """
 
 from __future__ import annotations
@@ -17,7 +21,13 @@ from uuid import UUID
 from boundary.user.core.model import Session, User
 
 SessionInvalidReason = Literal[
-    "not_found", "revoked", "expired", "user_inactive", "user_deleted", "role_changed"
+    "not_found",
+    "revoked",
+    "expired",
+    "user_inactive",
+    "user_deleted",
+    "role_changed",
+    "token_reused",
 ]
 TokenInvalidReason = Literal["malformed", "wrong_token_type", "expired", "not_yet_valid"]
 InvalidReason = SessionInvalidReason | TokenInvalidReason
@@ -133,6 +143,17 @@ def is_idle(session: Session, now: datetime, idle_seconds: float) -> bool:
 def touch(session: Session, now: datetime) -> Session:
     """The session seen at `now`."""
     return replace(session, last_seen_at=now)
+
+
+def rotate(session: Session, *, new_token_hash: str, now: datetime) -> Session:
+    """The session after a refresh: it answers to the new token only, remembers the hash it
+    replaced (to recognise a reuse of that token) and counts as seen."""
+    return replace(
+        session,
+        token_hash=new_token_hash,
+        previous_token_hash=session.token_hash,
+        last_seen_at=now,
+    )
 
 
 def revoke(session: Session, now: datetime) -> Session:

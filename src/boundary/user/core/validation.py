@@ -38,9 +38,8 @@ MAX_NAME_LENGTH: Final = 100
 COMMON_PASSWORDS_RESOURCE: Final = ("boundary.user.core", "data/common-passwords.txt")
 """(package, relative path) of the shipped list, for `importlib.resources` in the shell."""
 
-PATCHABLE_FIELDS: Final = frozenset({"name", "role", "active"})
+PATCHABLE_FIELDS: Final = frozenset({"email", "name", "role", "active"})
 _IMMUTABLE_HINTS: Final[Mapping[str, str]] = {
-    "email": "cannot be changed",
     "password": "cannot be changed here; use POST /api/v1/auth/password",
 }
 
@@ -70,8 +69,10 @@ class NewUser:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UserPatch:
-    """A validated `PATCH /api/v1/users/{id}` body; `None` means the field was not sent."""
+    """A validated `PATCH /api/v1/users/{id}` body; `None` means the field was not sent.
+    `email` is normalised (trimmed, lower-cased) like a new user's."""
 
+    email: str | None = None
     name: str | None = None
     role: Role | None = None
     active: bool | None = None
@@ -79,7 +80,7 @@ class UserPatch:
     @property
     def fields(self) -> frozenset[str]:
         """The names of the fields the patch sets."""
-        sent = {"name": self.name, "role": self.role, "active": self.active}
+        sent = {"email": self.email, "name": self.name, "role": self.role, "active": self.active}
         return frozenset(key for key, value in sent.items() if value is not None)
 
 
@@ -314,24 +315,30 @@ def validate_user_patch(
         fields = ", ".join(sorted(PATCHABLE_FIELDS))
         return [FieldError(field="body", message=f"must set at least one of: {fields}")]
     unknown = [_not_patchable(key) for key in patch if key not in PATCHABLE_FIELDS]
+    email = _patch_email(patch["email"]) if "email" in patch else None
     name = _patch_name(patch["name"]) if "name" in patch else None
     role = _patch_role(patch["role"]) if "role" in patch else None
     active = _patch_active(patch["active"]) if "active" in patch else None
     if (
         unknown
+        or isinstance(email, FieldError)
         or isinstance(name, FieldError)
         or isinstance(role, FieldError)
         or isinstance(active, FieldError)
     ):
-        errors = [*unknown, *_errors_in((name, role, active))]
+        errors = [*unknown, *_errors_in((email, name, role, active))]
         return sorted(errors, key=lambda error: error.field)
-    return UserPatch(name=name, role=role, active=active)
+    return UserPatch(email=email, name=name, role=role, active=active)
 
 
 def _not_patchable(key: str) -> FieldError:
     return FieldError(
         field=key, message=_IMMUTABLE_HINTS.get(key, "is not a field that can be updated")
     )
+
+
+def _patch_email(value: object) -> str | FieldError:
+    return normalize_email(value) if isinstance(value, str) else _must_be("email", "a string")
 
 
 def _patch_name(value: object) -> str | FieldError:
@@ -400,17 +407,31 @@ def create_user(new: NewUser, *, id: UUID, password_hash: str, now: datetime) ->
 
 def changed_fields(user: User, patch: UserPatch) -> frozenset[str]:
     """The patch's fields whose value differs from the user's (for audit and a no-op check)."""
-    current: dict[str, object] = {"name": user.name, "role": user.role, "active": user.active}
-    wanted: dict[str, object] = {"name": patch.name, "role": patch.role, "active": patch.active}
+    current: dict[str, object] = {
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "active": user.active,
+    }
+    wanted: dict[str, object] = {
+        "email": patch.email,
+        "name": patch.name,
+        "role": patch.role,
+        "active": patch.active,
+    }
     return frozenset(key for key in patch.fields if wanted[key] != current[key])
 
 
 def apply_user_patch(user: User, patch: UserPatch, *, now: datetime) -> User:
-    """The user with the patch applied; `updated_at` moves only when something changed."""
-    if not changed_fields(user, patch):
+    """The user with the patch applied; `updated_at` moves only when something changed. A new
+    email is not verified (whoever reads mail there has not proved it yet)."""
+    changed = changed_fields(user, patch)
+    if not changed:
         return user
     return replace(
         user,
+        email=user.email if patch.email is None else patch.email,
+        email_verified_at=None if "email" in changed else user.email_verified_at,
         name=user.name if patch.name is None else patch.name,
         role=user.role if patch.role is None else patch.role,
         active=user.active if patch.active is None else patch.active,

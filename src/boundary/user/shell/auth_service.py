@@ -76,6 +76,14 @@ class LoginResult:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RefreshResult:
+    access_token: str
+    expires_in: int
+    session_token: str
+    """The session's new token; the one presented is spent."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class _SecondFactor:
     """What the request's MFA code turned out to be, found before the unit of work."""
 
@@ -326,17 +334,70 @@ class AuthService:
         return self._deps.tokens.sign(claims), ttl
 
     @operation("auth.refresh", _OPERATIONS)
-    async def refresh(self, *, session_token: str) -> tuple[str, int]:
-        """A new access token for the live session the token names, or `Unauthenticated`."""
+    async def refresh(self, *, session_token: str, ctx: RequestContext) -> RefreshResult:
+        """A new access token and a new session token for the live session the token names,
+        or `Unauthenticated` (401).
+
+        The presented token is spent: the session answers to the new one only. A token that a
+        refresh already replaced, presented again, is a reuse — whoever holds a copy of it
+        (the client or a thief) cannot be told apart — so the session is revoked (audited as
+        `session_token_reused`) and every token of it stops working.
+
+        Two refreshes racing with the same token: the rotation is a compare-and-set on the
+        row, so exactly one wins; the loser is handled as a reuse, exactly as if it had come
+        second. Answering it a bare 401 instead would leave the session with whoever won
+        the race — a thief, possibly — while its owner is merely told to log in again.
+        """
+        presented = sessions.hash_token(session_token)
         async with self._deps.readers() as read:
-            session = await read.sessions.by_token_hash(sessions.hash_token(session_token))
-            user = None if session is None else await read.users.get(session.user_id)
+            session = await read.sessions.by_token_hash(presented)
+            replaced = None
+            if session is None:
+                replaced = await read.sessions.by_previous_token_hash(presented)
+            owner = session or replaced
+            user = None if owner is None else await read.users.get(owner.user_id)
+        if replaced is not None:
+            await self._revoke_reused(replaced.id, ctx)
         checked = sessions.check_session_for_user(session, user, now=self._deps.clock.now())
         if isinstance(checked, sessions.Invalid) or user is None:
             reason = checked.reason if isinstance(checked, sessions.Invalid) else "not_found"
             self._log.debug("Refresh refused", reason=reason)
             raise Unauthenticated(reason)
-        return self._access_token(user, checked.id)
+        raw = self._deps.codes.new_session_token()
+        rotated = sessions.rotate(
+            checked, new_token_hash=sessions.hash_token(raw), now=self._deps.clock.now()
+        )
+        async with self._deps.units() as unit:
+            won = await unit.sessions.replace_token(rotated)
+            if won:
+                await unit.commit()
+        if not won:
+            await self._revoke_reused(checked.id, ctx)
+        token, expires_in = self._access_token(user, checked.id)
+        return RefreshResult(access_token=token, expires_in=expires_in, session_token=raw)
+
+    async def _revoke_reused(self, session_id: UUID, ctx: RequestContext) -> NoReturn:
+        """Revoke the session whose spent token came back (audited, unless it was revoked
+        already), then refuse the refresh. The revocation is saved as a logout's is, so it
+        holds from the next request on this process and, through the change feed, on every
+        other."""
+        now = self._deps.clock.now()
+        async with self._deps.units() as unit:
+            current = await unit.sessions.get(session_id)
+            if current is not None and current.revoked_at is None:
+                await unit.sessions.save(sessions.revoke(current, now))
+                user = await unit.users.get(current.user_id)
+                await unit.audit.append(
+                    audit.session_token_reused(session=current, user=user, ctx=ctx, now=now)
+                )
+                await unit.commit()
+                self._log.warn(
+                    "session_token_reused",
+                    session_id=str(session_id),
+                    user_id=str(current.user_id),
+                )
+        self._log.debug("Refresh refused", reason="token_reused")
+        raise Unauthenticated("token_reused")
 
     @operation("auth.logout", _OPERATIONS)
     async def logout(self, principal: Principal, ctx: RequestContext) -> None:

@@ -101,7 +101,8 @@ class UserService:
         patch: Mapping[str, object],
         ctx: RequestContext,
     ) -> User:
-        """The user after the patch (unchanged, and nothing written, when it changes nothing)."""
+        """The user after the patch (unchanged, and nothing written, when it changes nothing);
+        `Conflict` (409) when a new email belongs to another account, deleted ones included."""
         checked = rules.validate_user_patch(patch, common=self._deps.common_passwords)
         if isinstance(checked, list):
             raise Invalid(checked)
@@ -287,7 +288,10 @@ class UserService:
     ) -> None:
         """Save, audit, and end every session when the change withdraws access."""
         now = after.updated_at
-        await unit.users.save(after)
+        try:
+            await unit.users.save(after)
+        except EmailTaken:
+            raise Conflict(EMAIL_TAKEN) from None
         await unit.audit.append(
             audit.user_updated(actor=actor, before=before, after=after, ctx=ctx, now=now)
         )

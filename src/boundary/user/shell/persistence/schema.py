@@ -136,6 +136,7 @@ user_sessions = Table(
     Column("revoked_at", UTCDateTime),
     Column("ip", String(64)),
     Column("user_agent", Text),
+    Column("previous_token_hash", String(128)),
 )
 
 audit_events = Table(

@@ -24,6 +24,9 @@ _WIDTH = len(SESSION_COLUMNS)
 _SELECT = select(*user_sessions.c)
 _GET = _SELECT.where(user_sessions.c.id == bindparam("session_id"))
 _BY_TOKEN_HASH = _SELECT.where(user_sessions.c.token_hash == bindparam("token_hash"))
+_BY_PREVIOUS_TOKEN_HASH = _SELECT.where(
+    user_sessions.c.previous_token_hash == bindparam("token_hash")
+)
 _WITH_USER = (
     select(*user_sessions.c, *users.c)
     .join_from(user_sessions, users, user_sessions.c.user_id == users.c.id)
@@ -31,6 +34,22 @@ _WITH_USER = (
 )
 _INSERT = insert(user_sessions)
 _UPDATE = update(user_sessions).where(user_sessions.c.id == bindparam("target_id"))
+# Compare and set: of two refreshes with the same token, the second finds the row changed (on
+# PostgreSQL and InnoDB it waits for the first's row lock, then re-reads the row) and matches
+# nothing.
+_REPLACE_TOKEN = (
+    update(user_sessions)
+    .where(
+        user_sessions.c.id == bindparam("target_id"),
+        user_sessions.c.token_hash == bindparam("replaced"),
+        user_sessions.c.revoked_at.is_(None),
+    )
+    .values(
+        token_hash=bindparam("new_hash"),
+        previous_token_hash=bindparam("replaced"),
+        last_seen_at=bindparam("seen"),
+    )
+)
 _REVOKE = (
     update(user_sessions)
     .where(user_sessions.c.user_id == bindparam("owner"), user_sessions.c.revoked_at.is_(None))
@@ -68,6 +87,24 @@ class SqlSessions:
     async def by_token_hash(self, token_hash: str) -> Session | None:
         row = (await self._conn.execute(_BY_TOKEN_HASH, {"token_hash": token_hash})).first()
         return None if row is None else session_from_row(row)
+
+    async def by_previous_token_hash(self, token_hash: str) -> Session | None:
+        params = {"token_hash": token_hash}
+        row = (await self._conn.execute(_BY_PREVIOUS_TOKEN_HASH, params)).first()
+        return None if row is None else session_from_row(row)
+
+    async def replace_token(self, rotated: Session) -> bool:
+        if rotated.previous_token_hash is None:
+            raise ValueError("replace_token needs a rotated session (sessions.rotate)")
+        self._changed.add(rotated.user_id)
+        params = {
+            "target_id": rotated.id,
+            "replaced": rotated.previous_token_hash,
+            "new_hash": rotated.token_hash,
+            "seen": rotated.last_seen_at,
+        }
+        result = await self._conn.execute(_REPLACE_TOKEN, params)
+        return result.rowcount == 1
 
     async def with_user(self, session_id: UUID) -> tuple[Session, User] | None:
         row = (await self._conn.execute(_WITH_USER, {"session_id": session_id})).first()

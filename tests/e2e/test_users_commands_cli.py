@@ -5,6 +5,8 @@ leaves (actor `cli`), and the one-line failures (an unknown USER exit 1, usage e
 from __future__ import annotations
 
 import json
+import os
+import pty
 import subprocess
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -15,7 +17,7 @@ import pytest
 from boundary.user.core.erasure import pseudonym
 from boundary.user.core.model import AuditFilter
 from tests.conftest import FreshDatabase
-from tests.support.process import run_cli
+from tests.support.process import ROOT, base_env, boundary_cmd, run_cli
 from tests.support.user_api import PASSWORD, UserApi, user_api
 
 pytestmark = [pytest.mark.e2e, pytest.mark.anyio]
@@ -278,3 +280,39 @@ def test_an_unknown_user_is_exit_1_with_one_line(migrated: str, command: tuple[s
 
 def test_a_command_without_user_is_a_usage_error(migrated: str) -> None:
     assert "USER" in one_error_line(users(migrated, "show"), 2)
+
+
+def erase_on_a_terminal(url: str, user: str, answer: str) -> subprocess.CompletedProcess[str]:
+    """`users erase USER` (no --yes) with a terminal as stdin, answering the question."""
+    main, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            boundary_cmd("users", "erase", user),
+            cwd=ROOT,
+            env=base_env({"DATABASE_URL": url}),
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        os.write(main, answer.encode() + b"\n")
+        out, err = process.communicate(timeout=60)
+    finally:
+        os.close(terminal)
+        os.close(main)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+async def test_erase_asks_on_a_terminal(migrated: str) -> None:
+    """Without --yes on a terminal: "n" erases nothing (exit 1); "y" erases."""
+    async with user_api(migrated) as api:
+        user = await api.make_user("user", email=email())
+    declined = erase_on_a_terminal(migrated, user.email, "n")
+    assert declined.returncode == 1, declined.stderr
+    assert "Erase?" in declined.stderr
+    assert "cancelled" in declined.stderr
+    assert ok(users(migrated, "show", user.email))
+    accepted = erase_on_a_terminal(migrated, user.email, "y")
+    assert accepted.returncode == 0, accepted.stderr
+    assert accepted.stdout.startswith(f"erased: {user.id}")
+    assert users(migrated, "show", str(user.id)).returncode == 1

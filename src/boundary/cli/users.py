@@ -348,7 +348,10 @@ def _confirm_erase(user: str) -> None:
     question = f"erasing {user} cannot be undone"
     if not sys.stdin.isatty():
         fail(f"{question}; re-run with --yes to confirm", 2)
-    if not typer.confirm(f"{question}. Erase?", default=False, err=True):
+    # Asked on stderr and read here (not `typer.confirm`, which echoes a space to stdout):
+    # stdout carries only the outcome line.
+    typer.echo(f"{question}. Erase? [y/N]: ", nl=False, err=True)
+    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
         fail("erase cancelled; nothing changed", 1)
 
 

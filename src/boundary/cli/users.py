@@ -48,7 +48,14 @@ class _Failed(Exception):
         self.code = code
 
 
-@users_app.command("create-admin")
+@users_app.command(
+    "create-admin",
+    epilog=(
+        "Examples:  boundary users create-admin --email admin@example.com | tail -n 1"
+        "  ·  printf '%s\\n' \"$PASSWORD\" | boundary users create-admin"
+        " --email admin@example.com --name 'Ops Admin' --password-stdin"
+    ),
+)
 def create_admin(
     email: Annotated[str, typer.Option("--email", help="the admin's email address")],
     name: Annotated[

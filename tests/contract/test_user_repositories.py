@@ -970,6 +970,29 @@ async def test_revoke_for_user_without_keep_revokes_all(backend: Backend) -> Non
         assert await uow.sessions.count_live(NOW) == 0
 
 
+async def test_delete_for_user_deletes_every_row_of_that_user_only(backend: Backend) -> None:
+    """Revoked, expired and live rows go (erasure); other users' sessions stay."""
+    user, other = make_user(), make_user()
+    mine = [
+        make_session(user),
+        make_session(user, revoked_at=NOW),
+        make_session(user, expires_at=NOW - timedelta(hours=1)),
+    ]
+    elsewhere = make_session(other)
+    async with committed(backend) as uow:
+        await uow.users.add(user)
+        await uow.users.add(other)
+        for session in (*mine, elsewhere):
+            await uow.sessions.add(session)
+    async with committed(backend) as uow:
+        assert await uow.sessions.delete_for_user(user.id) == 3
+        assert await uow.sessions.delete_for_user(user.id) == 0
+    async with backend.unit_of_work() as uow:
+        assert [await uow.sessions.get(session.id) for session in mine] == [None] * 3
+        assert (await uow.sessions.for_user(user.id, limit=10, offset=0)).total == 0
+        assert await uow.sessions.get(elsewhere.id) == elsewhere
+
+
 async def test_for_user_pages_newest_first_with_total(backend: Backend) -> None:
     user, other = make_user(), make_user()
     mine = [make_session(user, created_at=NOW + timedelta(minutes=i)) for i in range(5)]
@@ -1133,6 +1156,46 @@ async def test_audit_search_filters_by_type_actor_and_since(backend: Backend) ->
     assert await search(event_type="login_failed", since=NOW) == [fail]
     assert await search(actor="root@x.io", event_type="user_created") == [admin_old]
     assert await search(actor="nobody") == []
+
+
+async def test_audit_pseudonymise_replaces_the_address_in_email_and_actor(
+    backend: Backend,
+) -> None:
+    """Erasure: every row naming the address (any case) in `email` or `actor` takes the
+    pseudonym there; other columns and other addresses are untouched; it commits with the unit."""
+    named = make_event(email="alice@example.com", actor=str(uuid4()), resource="user:1")
+    failed = make_event(
+        event_type="login_failed", email="Alice@Example.com", actor="alice@example.com"
+    )
+    other = make_event(email="bob@example.com", actor="alice@example.com.evil")
+    async with committed(backend) as uow:
+        for event in (named, failed, other):
+            await uow.audit.append(event)
+    pseudonym = "erased-1@erased.invalid"
+    async with committed(backend) as uow:
+        assert await uow.audit.pseudonymise("ALICE@example.com", pseudonym) == 2
+    async with backend.unit_of_work() as uow:
+        rows = (await uow.audit.search(AuditFilter(), limit=10, offset=0)).items
+    found = sorted((replace(e, id=None) for e in rows), key=repr)
+    assert found == sorted(
+        (
+            replace(named, email=pseudonym),
+            replace(failed, email=pseudonym, actor=pseudonym),
+            other,
+        ),
+        key=repr,
+    )
+
+
+async def test_audit_pseudonymise_rolls_back_with_the_unit(backend: Backend) -> None:
+    event = make_event(email="alice@example.com")
+    async with committed(backend) as uow:
+        await uow.audit.append(event)
+    async with backend.unit_of_work() as uow:
+        assert await uow.audit.pseudonymise("alice@example.com", "erased@erased.invalid") == 1
+    async with backend.unit_of_work() as uow:
+        (found,) = (await uow.audit.search(AuditFilter(), limit=10, offset=0)).items
+    assert found.email == "alice@example.com"
 
 
 async def test_audit_search_pages_with_total(backend: Backend) -> None:

@@ -1,4 +1,4 @@
-"""The OpenAPI document against the real service: Schemathesis with every check.
+"""The OpenAPI document against the real service: Schemathesis with every check but one.
 
 `boundary serve` runs on free ports (ENV=test, SQLite) with one admin; Schemathesis reads
 `/openapi.json` and sends generated requests to every operation — authenticated as that
@@ -7,8 +7,9 @@ revokes sessions itself) — with a fixed seed and a bounded number of examples,
 is repeatable and takes about a minute. Any check that fails (an undocumented status,
 header or content type, a schema-violating request accepted, a valid one refused outside
 the documented exceptions, a wrong `Allow`, a 5xx …) fails the test with Schemathesis's
-report. Rate limits and the account lockout are raised so the run measures the document,
-not the limits (429s are documented and tested elsewhere).
+report (use-after-free excepted: see the run's arguments). Rate limits and the account
+lockout are raised so the run measures the document, not the limits (429s are documented and
+tested elsewhere).
 """
 
 from __future__ import annotations
@@ -72,6 +73,13 @@ def test_the_service_does_what_its_openapi_document_says(
             f"{service.api}/openapi.json",
             "--checks",
             "all",
+            # Not use_after_free: `DELETE /users/{id}/sessions` revokes the sessions but does
+            # not delete the list `GET /users/{id}/sessions` answers (200, revoked ones
+            # included), which that check reads as a deleted resource still served. Reads after
+            # a real delete (404) are asserted in tests/integration/test_users_api.py and
+            # test_user_erasure_api.py.
+            "--exclude-checks",
+            "use_after_free",
             "--seed",
             str(SEED),
             "--max-examples",

@@ -96,7 +96,7 @@ async def test_an_existing_user_is_promoted_and_keeps_their_password(migrated: s
         assert login.status_code == 200, login.text
         assert login.json()["user"]["role"] == "admin"
         admin = await api.token_for(await api.make_user("admin"))
-        params = {"event_type": "user_updated", "actor": "system"}
+        params = {"event_type": "user_updated", "actor": "cli"}
         rows = await api.client.get("/api/v1/audit-events", params=params, headers=admin)
         assert [row["resource"] for row in rows.json()["items"]] == [f"user:{viewer.id}"]
 

@@ -96,9 +96,11 @@ class _Work:
         self.codes = store.backup_codes if live else dict(store.backup_codes)
         self.written_users: set[UUID] = set()
         self.written_sessions: set[UUID] = set()
+        self.deleted_sessions: set[UUID] = set()
         self.written_codes: set[UUID] = set()
         self.deleted_codes: set[UUID] = set()
         self.appended: list[AuditEvent] = []
+        self.rewritten_audit = False
         self.locked_rows: list[Hashable] = []
 
     def writable(self) -> None:
@@ -114,6 +116,12 @@ class _Work:
         self.writable()
         self.sessions[session.id] = session
         self.written_sessions.add(session.id)
+
+    def delete_session(self, session_id: UUID) -> None:
+        self.writable()
+        del self.sessions[session_id]
+        self.written_sessions.discard(session_id)
+        self.deleted_sessions.add(session_id)
 
     def put_event(self, event: AuditEvent) -> None:
         self.writable()
@@ -159,13 +167,20 @@ class _Work:
         store = self.store
         store.users.update((key, self.users[key]) for key in self.written_users)
         store.sessions.update((key, self.sessions[key]) for key in self.written_sessions)
-        store.audit_events.extend(self.appended)
+        for key in self.deleted_sessions:
+            store.sessions.pop(key, None)
+        if self.rewritten_audit:  # the unit's whole view: rewritten rows plus its own
+            store.audit_events[:] = self.audit
+        else:
+            store.audit_events.extend(self.appended)
         store.backup_codes.update((key, self.codes[key]) for key in self.written_codes)
         for key in self.deleted_codes:
             store.backup_codes.pop(key, None)
         self.written_users.clear()
         self.written_sessions.clear()
+        self.deleted_sessions.clear()
         self.appended.clear()
+        self.rewritten_audit = False
         self.written_codes.clear()
         self.deleted_codes.clear()
 
@@ -357,6 +372,12 @@ class FakeSessions:
             self._work.put_session(session)
         return len(revoked)
 
+    async def delete_for_user(self, user_id: UUID) -> int:
+        mine = [s.id for s in self._work.sessions.values() if s.user_id == user_id]
+        for session_id in mine:
+            self._work.delete_session(session_id)
+        return len(mine)
+
     async def for_user(self, user_id: UUID, *, limit: int, offset: int) -> Page[Session]:
         mine = [s for s in self._work.sessions.values() if s.user_id == user_id]
         return _page(mine, _by_creation, limit=limit, offset=offset, newest=True)
@@ -383,6 +404,22 @@ class FakeAuditLog:
             _stored(event), id=self._work.store.next_audit_id(), details=details
         )
         self._work.put_event(numbered)
+
+    async def pseudonymise(self, email: str, pseudonym: str) -> int:
+        self._work.writable()
+        folded = email.lower()
+        changed = 0
+        for index, event in enumerate(self._work.audit):
+            fields: dict[str, Any] = {}
+            if event.email is not None and event.email.lower() == folded:
+                fields["email"] = pseudonym
+            if event.actor is not None and event.actor.lower() == folded:
+                fields["actor"] = pseudonym
+            if fields:
+                self._work.audit[index] = dataclasses.replace(event, **fields)
+                self._work.rewritten_audit = True
+                changed += 1
+        return changed
 
     async def search(self, where: AuditFilter, *, limit: int, offset: int) -> Page[AuditEvent]:
         found = [

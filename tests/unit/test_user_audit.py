@@ -8,9 +8,9 @@ from uuid import UUID
 
 import pytest
 
-from boundary.user.core import audit
+from boundary.user.core import audit, erasure, lockout
 from boundary.user.core.audit import (
-    SYSTEM_ACTOR,
+    CLI_ACTOR,
     ActorRef,
     EventType,
     RequestContext,
@@ -107,7 +107,7 @@ def test_a_user_acting_for_themselves_is_their_own_actor() -> None:
 def test_event_types_are_the_contracts_and_ours() -> None:
     """The event types §4 lists, plus `mfa_failed` (wrong or blocked MFA codes), plus the
     account-recovery events of §15, plus `session_token_reused` (a spent session token sent
-    again: the session was revoked)."""
+    again: the session was revoked), plus the operator's `user_erased` and `account_unlocked`."""
     assert {event.value for event in EventType} == {
         "password_reset_requested",
         "password_reset_completed",
@@ -127,6 +127,8 @@ def test_event_types_are_the_contracts_and_ours() -> None:
         "mfa_disabled",
         "access_denied",
         "mfa_failed",
+        "user_erased",
+        "account_unlocked",
     }
 
 
@@ -373,10 +375,10 @@ def test_user_created_by_an_admin() -> None:
     )
 
 
-def test_user_created_by_the_cli_names_the_system() -> None:
-    """`boundary users create-admin` has no user behind it."""
+def test_user_created_by_the_cli_names_the_cli() -> None:
+    """`boundary users create-admin` has no user behind it: actor `cli`, no role."""
     event = user_created(actor=None, user=ALICE, ctx=RequestContext(), now=NOW)
-    assert (event.actor, event.actor_role, event.ip) == (SYSTEM_ACTOR, None, None)
+    assert (event.actor, event.actor_role, event.ip) == (CLI_ACTOR, None, None)
 
 
 def test_user_updated_lists_changed_fields_and_role_and_active_values() -> None:
@@ -482,6 +484,52 @@ def test_access_denied_records_the_refused_action() -> None:
     )
 
 
+def test_the_cli_is_actor_cli_on_every_operator_event() -> None:
+    """Actor None (the operator CLI) is `cli` with no role, on each event the CLI can cause."""
+    events = [
+        user_updated(
+            actor=None, before=ALICE, after=replace(ALICE, active=False), ctx=CTX, now=NOW
+        ),
+        password_changed(actor=None, user=ALICE, sessions_revoked=0, ctx=CTX, now=NOW),
+        session_revoked(actor=None, user=ALICE, sessions_revoked=2, ctx=CTX, now=NOW),
+        audit.user_erased(actor=None, user=ALICE, sessions_revoked=0, ctx=CTX, now=NOW),
+        audit.account_unlocked(actor=None, before=ALICE, user=ALICE, ctx=CTX, now=NOW),
+    ]
+    assert {(e.actor, e.actor_role) for e in events} == {(CLI_ACTOR, None)}
+    assert CLI_ACTOR == "cli"
+
+
+def test_user_erased_names_the_pseudonym_never_the_address() -> None:
+    """The row is about the erased account: its pseudonym, never the old email or name."""
+    erased = erasure.erase(ALICE, now=NOW)
+    event = audit.user_erased(actor=ADMIN, user=erased, sessions_revoked=2, ctx=CTX, now=NOW)
+    assert event == row(
+        "user_erased",
+        "erase",
+        actor=str(ADMIN_ID),
+        actor_role="admin",
+        email=erasure.pseudonym(ALICE.id),
+        resource=USER_RESOURCE,
+        details={"sessions_revoked": 2},
+    )
+    assert "alice" not in repr(event).lower()
+
+
+def test_account_unlocked_records_what_was_cleared() -> None:
+    """The lock's end and the failure count as they were before the unlock."""
+    until = NOW + timedelta(minutes=5)
+    locked = replace(ALICE, failed_login_count=7, lockout_until=until)
+    event = audit.account_unlocked(
+        actor=None, before=locked, user=lockout.unlock(locked, NOW), ctx=CTX, now=NOW
+    )
+    assert (event.event_type, event.action, event.resource) == (
+        "account_unlocked",
+        "unlock",
+        USER_RESOURCE,
+    )
+    assert event.details == {"locked_until": until.isoformat(), "failed_login_count": 7}
+
+
 def test_access_denied_without_fields_has_only_the_reason() -> None:
     """A generator of no fields adds nothing."""
     event = access_denied(
@@ -521,6 +569,12 @@ def every_event() -> list[AuditEvent]:
         audit.password_reset_completed(user=ALICE, sessions_revoked=2, ctx=CTX, now=NOW),
         audit.email_verification_requested(actor=ALICE_ACTOR, outcome="queued", ctx=CTX, now=NOW),
         audit.email_verified(user=ALICE, ctx=CTX, now=NOW),
+        audit.user_erased(
+            actor=ADMIN, user=erasure.erase(ALICE, now=NOW), sessions_revoked=1, ctx=CTX, now=NOW
+        ),
+        audit.account_unlocked(
+            actor=None, before=locked, user=lockout.unlock(locked, NOW), ctx=CTX, now=NOW
+        ),
     ]
 
 

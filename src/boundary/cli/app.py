@@ -17,7 +17,7 @@ import typer
 from typer._click import exceptions as click_exceptions
 
 from boundary import __version__
-from boundary.cli.common import ConfigDirOpt, EnvOpt, fail, load
+from boundary.cli.common import ConfigDirOpt, EnvOpt, fail, load, report_failure
 from boundary.cli.mail import mail_app
 from boundary.cli.migrate import migrate_app
 from boundary.cli.users import users_app
@@ -150,7 +150,7 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.exit(1)
     except typer.Abort:
-        print("boundary: aborted", file=sys.stderr)
+        report_failure("boundary: aborted", 1)
         sys.exit(1)
     except click_exceptions.NoArgsIsHelpError as exc:
         # `boundary` or `boundary users` alone: the help, as the user asked for nothing else.
@@ -159,10 +159,10 @@ def main() -> None:
     except click_exceptions.UsageError as exc:
         # One line on stderr, exit 2 (§2), instead of the framework's boxed usage block.
         where = f"boundary {exc.ctx.command_path.partition(' ')[2]}".strip() if exc.ctx else ""
-        print(f"{where or 'boundary'}: {exc.format_message()} (see --help)", file=sys.stderr)
+        report_failure(f"{where or 'boundary'}: {exc.format_message()} (see --help)", 2)
         sys.exit(2)
     except click_exceptions.ClickException as exc:
-        print(f"boundary: {exc.format_message()}", file=sys.stderr)
+        report_failure(f"boundary: {exc.format_message()}", exc.exit_code)
         sys.exit(exc.exit_code)
     if isinstance(result, int) and result:
         sys.exit(result)

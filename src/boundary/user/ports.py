@@ -75,6 +75,10 @@ class Sessions(Protocol):
     ) -> int:
         """Revoke every unrevoked session of a user except `keep`; how many were revoked."""
 
+    async def delete_for_user(self, user_id: UUID) -> int:
+        """Delete every session row of a user, revoked ones included (erasure: the rows
+        hold IPs and user agents); how many were deleted."""
+
     async def for_user(self, user_id: UUID, *, limit: int, offset: int) -> Page[Session]:
         """A user's sessions, newest first."""
 
@@ -87,6 +91,10 @@ class Sessions(Protocol):
 
 class AuditLog(Protocol):
     async def append(self, event: AuditEvent) -> None: ...
+
+    async def pseudonymise(self, email: str, pseudonym: str) -> int:
+        """Replace `email` (any case) by `pseudonym` in the `email` and `actor` columns of
+        every row (erasure); how many rows changed."""
 
     async def search(self, where: AuditFilter, *, limit: int, offset: int) -> Page[AuditEvent]:
         """Newest first."""

@@ -66,7 +66,7 @@ _CONFLICT_ON_UPDATE: Final[Responses] = {
     )
 }
 _CONFLICT_ON_DELETE: Final[Responses] = {
-    409: problem(f"Refused: an actor cannot delete their own account, or {_LAST_ADMIN}.")
+    409: problem(f"Refused: an actor cannot delete (or erase) their own account, or {_LAST_ADMIN}.")
 }
 _LINK = {"Link": {"description": "RFC 5988 first, prev, next, last.", "schema": {"type": "string"}}}
 
@@ -210,17 +210,34 @@ async def update_user(
 
 @router.delete(
     "/users/{id}",
-    summary="Soft-delete a user and revoke their sessions (admin)",
+    summary="Soft-delete a user and revoke their sessions, or erase them (admin)",
+    description=(
+        "Without `erase`: a soft delete — the account can no longer sign in, its sessions are"
+        " revoked, the row and its email stay. With `erase=true`: erasure — the row is"
+        " anonymised (email, name, password, MFA), its sessions and backup codes deleted, and"
+        " the audit rows keep the account under a pseudonymous address; the email can be"
+        " registered again. A soft-deleted user can still be erased."
+    ),
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     responses={**_ERRORS, **_NOT_FOUND, **_CONFLICT_ON_DELETE, **INVALID},
 )
 async def delete_user(
-    request: Request, user_id: UserIdPath, caller: Caller, module: Module, ctx: Context
+    request: Request,
+    user_id: UserIdPath,
+    caller: Caller,
+    module: Module,
+    ctx: Context,
+    erase: Annotated[
+        bool, Query(description="true: erase (anonymise) the user instead of a soft delete")
+    ] = False,
 ) -> Response:
     target = _user_id(user_id)
     await guard(request, caller, Action.USERS_DELETE, target_user_id=target)
-    await module.users.delete(caller.ref, _existing(target), ctx)
+    if erase:
+        await module.users.erase(caller.ref, _existing(target), ctx)
+    else:
+        await module.users.delete(caller.ref, _existing(target), ctx)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

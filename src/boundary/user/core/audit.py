@@ -6,7 +6,8 @@ Conventions, so rows read alike and the operations guide's queries work:
 * `actor` is the acting user's id as a string. Login events are the exception where nobody has
   authenticated: `actor` is the id of the account the attempt named, or — when no account has
   that email — the attempted email itself, so an operator can still follow one source.
-  `SYSTEM_ACTOR` stands for the operator CLI, which acts without a user.
+  `CLI_ACTOR` (`cli`) stands for the operator command line, which acts without a user: a
+  service called with actor None records it.
 * `actor_role` is the actor's role when they are authenticated, else None — a failed login
   against an admin account is not an admin action, so the guide's `actor_role = 'admin'` query
   never lists it.
@@ -34,7 +35,7 @@ from boundary.user.core.sessions import clip_user_agent
 from boundary.user.core.text import visible
 from boundary.user.core.validation import MAX_EMAIL_LENGTH
 
-SYSTEM_ACTOR: Final = "system"
+CLI_ACTOR: Final = "cli"
 
 Result = Literal["success", "failure", "denied"]
 MfaMethod = Literal["totp", "backup_code"]
@@ -67,6 +68,8 @@ class EventType(StrEnum):
     PASSWORD_RESET_COMPLETED = "password_reset_completed"  # noqa: S105 (an event name)
     EMAIL_VERIFICATION_REQUESTED = "email_verification_requested"
     EMAIL_VERIFIED = "email_verified"
+    USER_ERASED = "user_erased"
+    ACCOUNT_UNLOCKED = "account_unlocked"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -142,7 +145,7 @@ def _with_via(details: Mapping[str, object] | None, via: str | None) -> dict[str
 
 def _by(actor: ActorRef | None) -> tuple[str, str | None]:
     """(actor, actor_role) for an authenticated actor or the CLI."""
-    return (SYSTEM_ACTOR, None) if actor is None else (str(actor.id), actor.role)
+    return (CLI_ACTOR, None) if actor is None else (str(actor.id), actor.role)
 
 
 # --- authentication --------------------------------------------------------------------------
@@ -288,23 +291,25 @@ def password_changed(
 
 def session_revoked(
     *,
-    actor: ActorRef,
+    actor: ActorRef | None,
     user: User,
     sessions_revoked: int,
     ctx: RequestContext,
     now: datetime,
     session_id: UUID | None = None,
 ) -> AuditEvent:
-    """Sessions of `user` revoked: one (`session_id`) or all of them (resource `user:<id>`)."""
+    """Sessions of `user` revoked (by an admin, the user, or the CLI when actor is None): one
+    (`session_id`) or all of them (resource `user:<id>`)."""
     resource = user_resource(user.id) if session_id is None else session_resource(session_id)
+    by, role = _by(actor)
     return _event(
         EventType.SESSION_REVOKED,
         action="revoke",
         result="success",
         ctx=ctx,
         now=now,
-        actor=str(actor.id),
-        actor_role=actor.role,
+        actor=by,
+        actor_role=role,
         email=user.email,
         resource=resource,
         details={"sessions_revoked": sessions_revoked},
@@ -494,6 +499,52 @@ def user_deleted(
         email=user.email,
         resource=user_resource(user.id),
         details={"sessions_revoked": sessions_revoked},
+    )
+
+
+def user_erased(
+    *,
+    actor: ActorRef | None,
+    user: User,
+    sessions_revoked: int,
+    ctx: RequestContext,
+    now: datetime,
+) -> AuditEvent:
+    """`user` erased (`user.core.erasure`): `user` is the anonymised row, so the row's email
+    is the pseudonym, and its sessions were revoked in the same unit of work."""
+    by, role = _by(actor)
+    return _event(
+        EventType.USER_ERASED,
+        action="erase",
+        result="success",
+        ctx=ctx,
+        now=now,
+        actor=by,
+        actor_role=role,
+        email=user.email,
+        resource=user_resource(user.id),
+        details={"sessions_revoked": sessions_revoked},
+    )
+
+
+def account_unlocked(
+    *, actor: ActorRef | None, before: User, user: User, ctx: RequestContext, now: datetime
+) -> AuditEvent:
+    """An operator (the CLI when actor is None) ended `user`'s lockout early and cleared the
+    failed-login count (`before` is the row as it was)."""
+    by, role = _by(actor)
+    until = None if before.lockout_until is None else before.lockout_until.isoformat()
+    return _event(
+        EventType.ACCOUNT_UNLOCKED,
+        action="unlock",
+        result="success",
+        ctx=ctx,
+        now=now,
+        actor=by,
+        actor_role=role,
+        email=user.email,
+        resource=user_resource(user.id),
+        details={"locked_until": until, "failed_login_count": before.failed_login_count},
     )
 
 

@@ -122,3 +122,11 @@ def _succeeded(user: User, now: datetime) -> User:
         last_login=now,
         updated_at=now,
     )
+
+
+def unlock(user: User, now: datetime) -> User:
+    """`user` with any lockout ended and the failed-login count cleared (an operator's
+    `users unlock`); the same row when there is nothing to clear."""
+    if user.failed_login_count == 0 and user.lockout_until is None:
+        return user
+    return replace(user, failed_login_count=0, lockout_until=None, updated_at=now)

@@ -16,8 +16,12 @@ with its audit row. Decisions worth knowing:
 * The last active admin cannot be demoted, deactivated or deleted (409, `user.core.admins`);
   the check locks the admins' rows inside the unit, so two concurrent demotions of the last
   two admins cannot both pass.
-* `create_admin` (CLI, actor None = `system` in audit rows) promotes an existing live user with
-  that email: role admin, active again, all sessions revoked, password left unchanged.
+* An actor of None is the operator CLI (`cli` in audit rows). `create_admin` promotes an
+  existing live user with that email: role admin, active again, all sessions revoked, password
+  left unchanged.
+* Erasure (`erase`, `user.core.erasure`) anonymises the row — a soft-deleted one too, so its
+  email becomes free — deletes its sessions and backup codes, and puts the pseudonym in place
+  of the address in the audit rows, all in one unit of work.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from boundary.kernel.pagination import Page, Window
 from boundary.kernel.problems import FieldError
 from boundary.observability.logging import get_logger
 from boundary.observability.operations import operation
-from boundary.user.core import admins, audit, mfa
+from boundary.user.core import admins, audit, erasure, lockout, mfa
 from boundary.user.core import sessions as session_rules
 from boundary.user.core import validation as rules
 from boundary.user.core.audit import ActorRef, RequestContext
@@ -47,7 +51,7 @@ DEFAULT_ADMIN_NAME: Final = "Administrator"
 GENERATED_PASSWORD_BYTES: Final = 24
 """`token_urlsafe(24)` is 32 characters, 192 random bits."""
 EMAIL_TAKEN: Final = "email already registered"
-SYSTEM: Final = RequestContext()
+CLI: Final = RequestContext()
 """The request context of CLI actions: no ip, user agent or correlation id."""
 
 
@@ -138,7 +142,9 @@ class UserService:
         self._deps.logger.info("User deleted", **{"user.id": str(user_id)})
 
     @operation("user.revoke_sessions", _OPERATIONS)
-    async def revoke_sessions(self, actor: ActorRef, user_id: UUID, ctx: RequestContext) -> int:
+    async def revoke_sessions(
+        self, actor: ActorRef | None, user_id: UUID, ctx: RequestContext
+    ) -> int:
         """How many of the user's live sessions were revoked (all of them, the caller's too)."""
         now = self._deps.clock.now()
         async with self._deps.units() as unit:
@@ -153,7 +159,7 @@ class UserService:
 
     @operation("user.revoke_session", _OPERATIONS)
     async def revoke_session(
-        self, actor: ActorRef, user_id: UUID, session_id: UUID, ctx: RequestContext
+        self, actor: ActorRef | None, user_id: UUID, session_id: UUID, ctx: RequestContext
     ) -> None:
         """Revoke one session of the user; `NotFound` (404) when it is not that user's."""
         now = self._deps.clock.now()
@@ -196,7 +202,7 @@ class UserService:
                 name=name or DEFAULT_ADMIN_NAME,
                 password=chosen,
                 role="admin",
-                ctx=SYSTEM,
+                ctx=CLI,
             )
         except Conflict:
             raise AdminRefused(
@@ -220,7 +226,93 @@ class UserService:
             await unit.commit()
         self._deps.logger.info("MFA reset", **{"user.id": str(user_id)})
 
+    @operation("user.erase", _OPERATIONS)
+    async def erase(self, actor: ActorRef | None, user_id: UUID, ctx: RequestContext) -> User:
+        """Erase the user (live or soft-deleted; see `user.core.erasure`): the anonymised row.
+        `UserNotFound` when there is none or it is erased already; `Conflict` (409) for one's
+        own account or the last active admin."""
+        if actor is not None and actor.id == user_id:
+            raise Conflict("you cannot erase your own account")
+        now = self._deps.clock.now()
+        async with self._deps.units() as unit:
+            user = await unit.users.get(user_id)
+            if user is None or erasure.is_erased(user):
+                raise UserNotFound()
+            await _keep_an_admin(unit, user, None)
+            erased = erasure.erase(user, now=now)
+            await unit.users.save(erased)
+            revoked = await unit.sessions.revoke_for_user(user_id, now)
+            await unit.sessions.delete_for_user(user_id)
+            await unit.backup_codes.replace(user_id, [], now)
+            await unit.audit.pseudonymise(user.email, erased.email)
+            event = audit.user_erased(
+                actor=actor, user=erased, sessions_revoked=revoked, ctx=ctx, now=now
+            )
+            await unit.audit.append(event)
+            await unit.commit()
+        self._deps.logger.info("User erased", **{"user.id": str(user_id)})
+        return erased
+
+    @operation("user.set_password", _OPERATIONS)
+    async def set_password(
+        self, actor: ActorRef | None, user_id: UUID, password: str | None, ctx: RequestContext
+    ) -> tuple[User, str | None]:
+        """Set the live user's password (a generated one when `password` is None, returned
+        once) and revoke every session; `Invalid` when it fails the password policy."""
+        async with self._deps.readers() as read:
+            user = _live(await read.users.get(user_id))
+        generated = None if password is not None else self._generate_password(user.email)
+        chosen = password if password is not None else generated
+        assert chosen is not None
+        self._deps.require_acceptable_password(chosen, email=user.email, name=user.name)
+        password_hash = await self._deps.passwords.hash(chosen)
+        now = self._deps.clock.now()
+        async with self._deps.units() as unit:
+            current = _live(await unit.users.get(user_id))
+            changed = replace(current, password_hash=password_hash, updated_at=now)
+            await unit.users.save(changed)
+            revoked = await unit.sessions.revoke_for_user(user_id, now)
+            event = audit.password_changed(
+                actor=actor, user=changed, sessions_revoked=revoked, ctx=ctx, now=now
+            )
+            await unit.audit.append(event)
+            await unit.commit()
+        self._deps.logger.info("Password set", **{"user.id": str(user_id)})
+        return changed, generated
+
+    @operation("user.unlock", _OPERATIONS)
+    async def unlock(self, actor: ActorRef | None, user_id: UUID, ctx: RequestContext) -> bool:
+        """End the live user's lockout and clear the failed-login count; False (nothing
+        written) when there was nothing to clear."""
+        now = self._deps.clock.now()
+        async with self._deps.units() as unit:
+            user = _live(await unit.users.get(user_id))
+            unlocked = lockout.unlock(user, now)
+            if unlocked == user:
+                return False
+            await unit.users.save(unlocked)
+            event = audit.account_unlocked(
+                actor=actor, before=user, user=unlocked, ctx=ctx, now=now
+            )
+            await unit.audit.append(event)
+            await unit.commit()
+        self._deps.logger.info("Account unlocked", **{"user.id": str(user_id)})
+        return True
+
     # --- reads --------------------------------------------------------------------------------
+
+    @operation("user.find", _OPERATIONS, read=True)
+    async def find(self, reference: str) -> User | None:
+        """The user an operator names by id or email (any case), soft-deleted ones included;
+        None when nobody matches."""
+        try:
+            user_id: UUID | None = UUID(reference.strip())
+        except ValueError:
+            user_id = None
+        async with self._deps.readers() as read:
+            if user_id is not None:
+                return await read.users.get(user_id)
+            return await read.users.by_email(reference.strip().lower())
 
     @operation("user.list", _OPERATIONS, read=True)
     async def list(self, where: UserFilter, window: Window) -> Page[User]:
@@ -308,7 +400,7 @@ class UserService:
         if promoted == replace(user, updated_at=now):
             return user
         async with self._deps.units() as unit:
-            await self._apply_update(unit, None, user, promoted, SYSTEM)
+            await self._apply_update(unit, None, user, promoted, CLI)
             await unit.commit()
         return promoted
 
@@ -326,7 +418,7 @@ class UserService:
 
     def _created(self, user: User, actor: ActorRef | None) -> None:
         self._deps.metrics.increment(USERS_CREATED_METRIC, tags={"role": user.role})
-        by = "system" if actor is None else str(actor.id)
+        by = audit.CLI_ACTOR if actor is None else str(actor.id)
         self._deps.logger.info("User created", **{"user.id": str(user.id), "actor": by})
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, insert
+from sqlalchemy import ColumnElement, Row, bindparam, case, func, insert, or_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from boundary.kernel.pagination import Page
@@ -17,6 +17,17 @@ _WRITTEN_COLUMNS = tuple(key for key in EVENT_COLUMNS if key != "id")  # the dat
 
 _INSERT = insert(audit_events)
 _NEWEST_FIRST = (audit_events.c.created_at.desc(), audit_events.c.id.desc())
+# Erasure: the address goes from `email`, and from `actor` where a login named no account.
+_EMAIL_IS = func.lower(audit_events.c.email) == bindparam("email")
+_ACTOR_IS = func.lower(audit_events.c.actor) == bindparam("email")
+_PSEUDONYMISE = (
+    update(audit_events)
+    .where(or_(_EMAIL_IS, _ACTOR_IS))
+    .values(
+        email=case((_EMAIL_IS, bindparam("pseudonym")), else_=audit_events.c.email),
+        actor=case((_ACTOR_IS, bindparam("pseudonym")), else_=audit_events.c.actor),
+    )
+)
 
 
 def event_from_row(row: Row[Any]) -> AuditEvent:
@@ -33,6 +44,12 @@ class SqlAuditLog:
         values = {key: getattr(event, key) for key in _WRITTEN_COLUMNS}
         values["details"] = dict(event.details)
         await self._conn.execute(_INSERT, values)
+
+    async def pseudonymise(self, email: str, pseudonym: str) -> int:
+        result = await self._conn.execute(
+            _PSEUDONYMISE, {"email": email.lower(), "pseudonym": pseudonym}
+        )
+        return int(result.rowcount)
 
     async def search(self, where: AuditFilter, *, limit: int, offset: int) -> Page[AuditEvent]:
         conditions = _conditions(where)

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, bindparam, func, insert, select, update
+from sqlalchemy import Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from boundary.kernel.pagination import Page
@@ -56,6 +56,7 @@ _REVOKE = (
     .values(revoked_at=bindparam("now"))
 )
 _REVOKE_ALL_BUT = _REVOKE.where(user_sessions.c.id != bindparam("keep"))
+_DELETE_FOR_USER = delete(user_sessions).where(user_sessions.c.user_id == bindparam("owner"))
 _COUNT_LIVE = (
     select(func.count())
     .select_from(user_sessions)
@@ -134,6 +135,11 @@ class SqlSessions:
             params = {"owner": user_id, "now": now, "keep": keep}
             result = await self._conn.execute(_REVOKE_ALL_BUT, params)
         return result.rowcount
+
+    async def delete_for_user(self, user_id: UUID) -> int:
+        self._changed.add(user_id)
+        result = await self._conn.execute(_DELETE_FOR_USER, {"owner": user_id})
+        return int(result.rowcount)
 
     async def for_user(self, user_id: UUID, *, limit: int, offset: int) -> Page[Session]:
         mine = [user_sessions.c.user_id == user_id]

@@ -25,7 +25,6 @@ from boundary.mail.shell.module import MailModule, build_mail_module
 from boundary.migrations.shell import MigrationRunner
 from boundary.migrations.startup import MigrationsCheck, auto_migrate
 from boundary.observability.errors.ports import ErrorReporter
-from boundary.observability.errors.shell.sentry import close_sentry, init_sentry
 from boundary.observability.errors.shell.watch import FailedLoginAlarm
 from boundary.observability.logging import Logger, get_logger
 from boundary.observability.metrics.build import MetricsBundle, build_metrics
@@ -107,7 +106,7 @@ def build_system(settings: Settings, **overrides: Any) -> System:
     )
     bundle: MetricsBundle = overrides.get("metrics_bundle") or build_metrics(settings)
     metrics: Metrics = overrides.get("metrics") or bundle.metrics
-    reporter: ErrorReporter | None = overrides.get("error_reporter") or init_sentry(settings)
+    reporter: ErrorReporter | None = overrides.get("error_reporter") or _error_reporter(settings)
     database = _database(settings, metrics, reporter)
     rate_limit = build_rate_limiting(settings, metrics, limiter=overrides.get("rate_limiter"))
     alarm: FailedLoginAlarm | None = overrides.get("failed_login_alarm") or (
@@ -172,6 +171,16 @@ def _database(settings: Settings, metrics: Metrics, reporter: ErrorReporter | No
     )
 
 
+def _error_reporter(settings: Settings) -> ErrorReporter | None:
+    """Sentry when a DSN is set. Imported only then: the SDK is 7 MiB of every worker's
+    memory and 0.14 s of its start-up, for nothing while error reporting is off."""
+    if settings.error_reporting.dsn is None:
+        return None
+    from boundary.observability.errors.shell.sentry import init_sentry
+
+    return init_sentry(settings)
+
+
 def _wire_observability(system: System, bundle: MetricsBundle) -> None:
     """Health as gauges on every refresh; at shutdown flush metrics and error reports last
     (shutdown hooks run in reverse, so these run after everything else has closed)."""
@@ -179,6 +188,8 @@ def _wire_observability(system: System, bundle: MetricsBundle) -> None:
     metrics = system.metrics
     monitor.samplers.append(lambda: sample_health(metrics, system.lifecycle.snapshot.results))
     if system.error_reporter is not None:
+        from boundary.observability.errors.shell.sentry import close_sentry
+
         system.shutdown_hooks.append(_run_sync(close_sentry))
     system.shutdown_hooks.append(_run_sync(bundle.close))
 

@@ -186,3 +186,24 @@ async def _session_of(api: UserApi, user: User) -> Session:
     async with api.module.deps.readers() as read:
         page = await read.sessions.for_user(user.id, limit=1, offset=0)
     return page.items[0]
+
+
+async def test_requests_that_miss_together_share_one_read(pg_url: str) -> None:
+    """After the session's entry goes, twenty requests at once read its row once; a request
+    that begins after a later change (a logout) never takes a read from before it."""
+    metrics = RecordingMetrics()
+    async with user_api(pg_url, overrides={"metrics": metrics}) as api:
+        await eventually(lambda: _live(api))
+        user = await api.make_user()
+        headers = await api.token_for(user)
+        assert await me(api, headers) == 200
+        api.module.deps.cache.invalidate_users([user.id])
+        before = metrics.counted("database.query.count", operation="select")
+
+        answers = await asyncio.gather(*(me(api, headers) for _ in range(20)))
+
+        assert answers == [200] * 20
+        assert metrics.counted("database.query.count", operation="select") == before + 1
+
+        assert (await api.client.post("/api/v1/auth/logout", headers=headers)).status_code == 204
+        assert await asyncio.gather(*(me(api, headers) for _ in range(5))) == [401] * 5

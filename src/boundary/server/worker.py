@@ -14,6 +14,7 @@ A second signal in any phase exits at once with status 1.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 import socket
@@ -54,6 +55,15 @@ def _addr(sock: socket.socket) -> str:
     return f"{host}:{port}"
 
 
+def _settle_the_heap() -> None:
+    """Move everything start-up made (modules, the app, the routes, the pool) out of the
+    garbage collector's reach: a full collection no longer walks those hundreds of thousands
+    of objects that live as long as the process, which showed as the tail (p99) of cheap
+    requests. Objects made later are collected as usual."""
+    gc.collect()
+    gc.freeze()
+
+
 class WorkerRunner:
     """Drives one process's lifecycle; `run()` returns the exit code."""
 
@@ -80,6 +90,7 @@ class WorkerRunner:
         self._system.monitor.start()
         outcome = await self._start_up()
         if outcome == "active":
+            _settle_the_heap()
             await self._stop.wait()
         return await self._shut_down(api, ops, outcome=outcome)
 

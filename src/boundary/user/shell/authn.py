@@ -10,6 +10,7 @@ take effect on the very next request on this replica, and within milliseconds on
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from uuid import UUID
@@ -60,6 +61,7 @@ class Authenticator:
         self._clock = clock
         self._log = logger
         self._cache = cache or AuthCache(ttl=0, max_entries=1)  # never enabled: a pass-through
+        self._reads: dict[tuple[UUID, int], asyncio.Future[tuple[Session, User] | None]] = {}
 
     async def authenticate(
         self, bearer: str, *, verified: Mapping[str, object] | None = None
@@ -109,10 +111,28 @@ class Authenticator:
         return Principal(user=user, session=result)
 
     async def _session_with_user(self, session_id: UUID) -> tuple[Session, User] | None:
+        """From the cache, else from the database — one read for every request that misses
+        on the same session at the same time.
+
+        When a session's entry goes (its `last_seen_at` was written, a change elsewhere), the
+        next requests with it all miss at once: fifty clients on one token were fifty reads of
+        the same row, and the tail of every request behind them. They now wait for the first
+        one's read. Only requests that began after the same invalidation (the cache's
+        `generation`) share a read, so a read that started before a logout or a revocation
+        never answers a request that came after it."""
         cached = self._cache.session(session_id)
         if cached is not None:
             return cached
-        generation = self._cache.generation
+        key = (session_id, self._cache.generation)
+        pending = self._reads.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(self._read_session(session_id, key[1]))
+            self._reads[key] = pending
+            pending.add_done_callback(lambda _: self._reads.pop(key, None))
+        # shield: a caller that gives up (client gone) does not cancel the others' read.
+        return await asyncio.shield(pending)
+
+    async def _read_session(self, session_id: UUID, generation: int) -> tuple[Session, User] | None:
         async with self._readers() as read:
             found = await read.sessions.with_user(session_id)
         if found is not None:

@@ -12,6 +12,8 @@ import httpx
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser.conftest import (
     PASSWORD,
@@ -103,7 +105,11 @@ def _submit(driver: WebDriver, new: str, confirm: str) -> None:
     field(driver, "New password").send_keys(new)
     field(driver, "Confirm password").clear()
     field(driver, "Confirm password").send_keys(confirm)
+    page = driver.find_element(By.TAG_NAME, "html")
     button(driver, "Set password").click()
+    # The answer may be a page with the same title (the form again, with errors): wait until
+    # the submitted page is gone before anything reads the new one.
+    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
 
 
 def test_the_mailed_reset_link_sets_a_new_password(site: Site, browser: MakeBrowser) -> None:

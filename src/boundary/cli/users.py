@@ -41,6 +41,10 @@ T = TypeVar("T")
 
 users_app = typer.Typer(help="Manage users from the command line.", no_args_is_help=True)
 
+PasswordStdinOpt = Annotated[
+    bool, typer.Option("--password-stdin", help="read the password from the first line of stdin")
+]
+
 
 class _Failed(Exception):
     def __init__(self, message: str, code: int) -> None:
@@ -61,10 +65,7 @@ def create_admin(
     name: Annotated[
         str | None, typer.Option("--name", help="display name (default: Administrator)")
     ] = None,
-    password_stdin: Annotated[
-        bool,
-        typer.Option("--password-stdin", help="read the password from the first line of stdin"),
-    ] = False,
+    password_stdin: PasswordStdinOpt = False,
     env: EnvOpt = None,
     config_dir: ConfigDirOpt = None,
 ) -> None:
@@ -253,10 +254,7 @@ def show(
 )
 def set_password(
     user: UserArg,
-    password_stdin: Annotated[
-        bool,
-        typer.Option("--password-stdin", help="read the password from the first line of stdin"),
-    ] = False,
+    password_stdin: PasswordStdinOpt = False,
     env: EnvOpt = None,
     config_dir: ConfigDirOpt = None,
 ) -> None:

@@ -55,13 +55,21 @@ def _addr(sock: socket.socket) -> str:
     return f"{host}:{port}"
 
 
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
 def _settle_the_heap() -> None:
     """Move everything start-up made (modules, the app, the routes, the pool) out of the
     garbage collector's reach: a full collection no longer walks those hundreds of thousands
     of objects that live as long as the process, which showed as the tail (p99) of cheap
-    requests. Objects made later are collected as usual."""
+    requests. Objects made later are collected as usual, but less often: a request makes a
+    few hundred short-lived objects, so the default threshold (700 allocations) ran a young
+    collection every few requests and an old one every few hundred. Measured on the bench
+    (`/auth/me`, 50 connections, 3 runs each): p99 36, 39, 13 ms with the defaults; 15, 33,
+    10 ms with (50,000, 20, 100); peak RSS unchanged."""
     gc.collect()
     gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 class WorkerRunner:

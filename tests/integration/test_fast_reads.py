@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from boundary.http.app import create_api_app
+from boundary.http.errors import VERIFIED_BEARER_STATE_KEY
 from boundary.http.fast_reads import FastReads
 from tests.support.user_api import UserApi, user_api
 
@@ -108,7 +109,7 @@ async def _status(
         "path": path,
         "query_string": query.encode(),
         "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-        "state": {} if token is None else {"verified_bearer": token},
+        "state": {} if token is None else {VERIFIED_BEARER_STATE_KEY: token},
     }
     sent: list[dict[str, Any]] = []
 

@@ -38,7 +38,7 @@ from boundary.http.routes.auth import NO_STORE
 from boundary.http.schemas.common import json_bytes, user_json
 from boundary.kernel.pagination import Window, page_links
 from boundary.user.core import permissions
-from boundary.user.core.model import ROLES, Role, UserFilter
+from boundary.user.core.model import ROLES, UserFilter
 from boundary.user.core.permissions import Action
 
 if TYPE_CHECKING:
@@ -53,11 +53,10 @@ Handler = Callable[[Scope, "Principal"], Awaitable[Answer | None]]
 ME: Final = "/api/v1/auth/me"
 USERS: Final = "/api/v1/users"
 ONE_USER: Final = re.compile(r"/api/v1/users/([0-9a-fA-F-]{32,36})")
-ROUTES: Final = {
-    ME: OpsRoute(ME),
-    USERS: OpsRoute(USERS),
-    "one": OpsRoute("/api/v1/users/{id}"),
-}
+ME_ROUTE: Final = OpsRoute(ME)
+USERS_ROUTE: Final = OpsRoute(USERS)
+ONE_USER_ROUTE: Final = OpsRoute("/api/v1/users/{id}")
+"""What the edge reads as each request's route template (as from the routes themselves)."""
 _DIGITS: Final = re.compile(r"[0-9]{1,9}")
 _BOOLS: Final = {"true": True, "false": False}
 _MAX_LIMIT: Final = 100
@@ -86,11 +85,11 @@ class FastReads:
 
     def _handler(self, path: str) -> tuple[Handler, OpsRoute] | None:
         if path == ME:
-            return self._me, ROUTES[ME]
+            return self._me, ME_ROUTE
         if path == USERS:
-            return self._list, ROUTES[USERS]
+            return self._list, USERS_ROUTE
         if path.startswith(USERS) and ONE_USER.fullmatch(path):
-            return self._one, ROUTES["one"]
+            return self._one, ONE_USER_ROUTE
         return None
 
     async def _answer(self, scope: Scope, handler: Handler) -> Answer | None:
@@ -174,16 +173,12 @@ def _listing_query(raw: str) -> tuple[Window, UserFilter, list[tuple[str, str]]]
         or (active is not None and active not in _BOOLS)
     ):
         return None
-    where = UserFilter(role=_role(role), active=None if active is None else _BOOLS[active])
+    where = UserFilter(role=role, active=None if active is None else _BOOLS[active])
     return Window(limit=limit, offset=offset), where, kept
 
 
 def _number(text: str) -> int | None:
     return int(text) if _DIGITS.fullmatch(text) else None
-
-
-def _role(text: str | None) -> Role | None:
-    return next((role for role in ROLES if role == text), None)
 
 
 async def _send(send: Send, body: bytes, headers: Headers) -> None:

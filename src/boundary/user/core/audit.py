@@ -487,19 +487,7 @@ def user_deleted(
     now: datetime,
 ) -> AuditEvent:
     """`user` soft-deleted; their sessions were revoked in the same unit of work."""
-    by, role = _by(actor)
-    return _event(
-        EventType.USER_DELETED,
-        action="delete",
-        result="success",
-        ctx=ctx,
-        now=now,
-        actor=by,
-        actor_role=role,
-        email=user.email,
-        resource=user_resource(user.id),
-        details={"sessions_revoked": sessions_revoked},
-    )
+    return _user_removed(EventType.USER_DELETED, "delete", actor, user, sessions_revoked, ctx, now)
 
 
 def user_erased(
@@ -512,10 +500,22 @@ def user_erased(
 ) -> AuditEvent:
     """`user` erased (`user.core.erasure`): `user` is the anonymised row, so the row's email
     is the pseudonym, and its sessions were revoked in the same unit of work."""
+    return _user_removed(EventType.USER_ERASED, "erase", actor, user, sessions_revoked, ctx, now)
+
+
+def _user_removed(
+    event_type: EventType,
+    action: str,
+    actor: ActorRef | None,
+    user: User,
+    sessions_revoked: int,
+    ctx: RequestContext,
+    now: datetime,
+) -> AuditEvent:
     by, role = _by(actor)
     return _event(
-        EventType.USER_ERASED,
-        action="erase",
+        event_type,
+        action=action,
         result="success",
         ctx=ctx,
         now=now,

@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from boundary import __version__
+from boundary.account.shell import tokens as account_tokens
 from boundary.account.shell.service import AccountService
 from boundary.account.shell.unit import account_unit_factory
 from boundary.config.model import Settings
 from boundary.db.shell.engine import Database
+from boundary.mail.shell import outbox
 from boundary.mail.shell.module import MailModule, build_mail_module
 from boundary.migrations.shell import MigrationRunner
 from boundary.migrations.startup import MigrationsCheck, auto_migrate
@@ -118,6 +120,8 @@ def build_system(settings: Settings, **overrides: Any) -> System:
         metrics,
         rate_limit,
         on_login_failure=None if alarm is None else alarm.record_failure,
+        # erasure reaches the account tokens and the mail outbox too
+        forgetters=(account_tokens.forget_user, outbox.forget_recipient),
         **{k: v for k, v in overrides.items() if k in USER_OVERRIDES},
     )
     mail = build_mail_module(

@@ -125,6 +125,10 @@ class UnitOfWork(Protocol):
     async def commit(self) -> None:
         """Make the unit's changes durable; leaving without commit rolls back."""
 
+    async def forget_elsewhere(self, user_id: UUID, email: str) -> None:
+        """Delete, in this unit, what other modules keep about the person (their queued and
+        sent mail, their one-time account tokens): erasure's reach beyond the user tables."""
+
 
 UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
 

@@ -245,6 +245,7 @@ class UserService:
             await unit.sessions.delete_for_user(user_id)
             await unit.backup_codes.replace(user_id, [], now)
             await unit.audit.pseudonymise(user.email, erased.email)
+            await unit.forget_elsewhere(user_id, user.email)
             event = audit.user_erased(
                 actor=actor, user=erased, sessions_revoked=revoked, ctx=ctx, now=now
             )

@@ -29,9 +29,9 @@ from boundary.migrations.startup import MigrationsCheck, auto_migrate
 from boundary.observability.errors.ports import ErrorReporter
 from boundary.observability.errors.shell.watch import FailedLoginAlarm
 from boundary.observability.logging import Logger, get_logger
-from boundary.observability.metrics.build import MetricsBundle, build_metrics
-from boundary.observability.metrics.health import sample_health
 from boundary.observability.metrics.ports import Metrics
+from boundary.observability.metrics.shell.build import MetricsBundle, build_metrics
+from boundary.observability.metrics.shell.health import sample_health
 from boundary.ops.shell.health import HealthRegistry
 from boundary.ops.shell.lifecycle import Lifecycle
 from boundary.ops.shell.monitor import HealthMonitor

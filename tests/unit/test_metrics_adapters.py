@@ -14,11 +14,11 @@ from prometheus_client import CollectorRegistry
 
 from boundary.config.model import Settings
 from boundary.observability.metrics import core
-from boundary.observability.metrics.build import build_metrics
-from boundary.observability.metrics.health import sample_health
-from boundary.observability.metrics.noop import NoopMetrics
 from boundary.observability.metrics.ports import Tags
+from boundary.observability.metrics.shell.build import build_metrics
 from boundary.observability.metrics.shell.fanout import FanoutMetrics
+from boundary.observability.metrics.shell.health import sample_health
+from boundary.observability.metrics.shell.noop import NoopMetrics
 from boundary.observability.metrics.shell.prometheus import (
     PrometheusMetrics,
     multiprocess_directory,

@@ -28,6 +28,8 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    PlatformCollector,
+    ProcessCollector,
     disable_created_metrics,
     generate_latest,
     multiprocess,
@@ -48,7 +50,13 @@ MULTIPROC_ENV: Final = "PROMETHEUS_MULTIPROC_DIR"
 _values: Any = values
 _multiprocess: Any = multiprocess
 
-Exposition = Callable[[], tuple[bytes, str]]
+
+def build_registry() -> CollectorRegistry:
+    """A fresh registry with process and platform metrics (never the client's global one)."""
+    registry = CollectorRegistry(auto_describe=True)
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    return registry
 
 
 def prepare_multiprocess(directory: str | os.PathLike[str]) -> None:

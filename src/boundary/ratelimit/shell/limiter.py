@@ -33,6 +33,7 @@ from limits.aio.strategies import (
 )
 from limits.storage import storage_from_string
 
+from boundary.kernel.redaction import redact_url
 from boundary.observability.logging import Logger
 from boundary.ratelimit import core
 from boundary.ratelimit.core import Decision, Mode, Quota
@@ -80,16 +81,6 @@ def open_storage(url: str, *, key_prefix: str, timeout: float) -> Storage:
     return storage
 
 
-def display_url(url: str) -> str:
-    """`url` for logs: any password replaced by `***`."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    user = parts.username or ""
-    return parts._replace(netloc=f"{user}:***@{host}").geturl()
-
-
 class LimitsLimiter:
     """`ports.Limiter` over a shared `limits` storage with a local in-memory fallback."""
 
@@ -118,7 +109,7 @@ class LimitsLimiter:
         self._local: RateLimiter = STRATEGIES[strategy](self._local_storage)
         self._items: dict[str, limits.RateLimitItem] = {}
         self._log = logger
-        self._url = display_url(storage_url)
+        self._url = redact_url(storage_url)
         self._timeout = timeout
         self._retry_interval = retry_interval
         self._error_log_interval = error_log_interval

@@ -99,6 +99,26 @@ def test_statsd_sends_datagrams_with_exact_names_and_key_value_tags(
     )
 
 
+def test_statsd_tags_keep_their_characters_but_cannot_break_the_datagram(
+    udp_listener: socket.socket,
+) -> None:
+    """Pins the override of the client's private `DogStatsd._serialize_metric` (datadog is
+    pinned in constraints.txt): the client's own normalisation would turn `{id}` into `_id_`;
+    ours keeps every character except `|`, `,` and newlines, which would end the field."""
+    port = udp_listener.getsockname()[1]
+    metrics = StatsdMetrics(host="127.0.0.1", port=port, constant_tags=CONSTANT)
+    try:
+        metrics.increment("jobs.done.count", tags={"path": "/a/{id}?x=1", "note": "a|b,c\nd"})
+        metrics.flush()
+        (line,) = receive_lines(udp_listener, 1)
+    finally:
+        metrics.close()
+    assert line == (
+        "jobs.done.count:1|c|#path:/a/{id}?x=1,note:a_b_c_d,"
+        "service:boundary-api,env:test,version:1.0.0"
+    )
+
+
 def test_statsd_with_nothing_listening_neither_raises_nor_blocks() -> None:
     """Thousands of metrics to a closed port return at once; close() is bounded too."""
     metrics = StatsdMetrics(host="127.0.0.1", port=free_udp_port(), constant_tags=CONSTANT)

@@ -16,10 +16,12 @@ from uuid import UUID
 from boundary.config.model import Settings
 from boundary.db.shell.change_feed import PgChangeFeed
 from boundary.db.shell.engine import Database
+from boundary.kernel.ports import Clock
 from boundary.observability.logging import get_logger
 from boundary.observability.metrics.ports import Metrics
 from boundary.ratelimit.shell import RateLimiting
 from boundary.user.core.validation import COMMON_PASSWORDS_RESOURCE, load_common_passwords
+from boundary.user.ports import UnitOfWorkFactory
 from boundary.user.shell.access import AccessControl
 from boundary.user.shell.auth_cache import AuthCache
 from boundary.user.shell.auth_service import AuthService
@@ -46,11 +48,11 @@ class UserModule:
     """Keeps `deps.cache` on while PostgreSQL's change channel is live; None: no cache."""
 
     @property
-    def clock(self) -> Any:
+    def clock(self) -> Clock:
         return self.deps.clock
 
     @property
-    def units(self) -> Any:
+    def units(self) -> UnitOfWorkFactory:
         return self.deps.units
 
     async def start(self) -> None:

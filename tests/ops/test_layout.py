@@ -12,6 +12,11 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "boundary"
 ADAPTERS = ("http", "server", "cli")
+VIEWS = {
+    # The fields of `ops.core.CheckResult` that the health gauges read: the shape of a value,
+    # not a service of the outside world (importing `ops` here would make a package cycle).
+    "observability/metrics/shell/health.py": ["CheckOutcome"],
+}
 
 
 def protocols(path: Path) -> list[str]:
@@ -36,6 +41,8 @@ def test_ports_live_in_ports_modules() -> None:
     misplaced = {
         path: names
         for path, names in everywhere.items()
-        if Path(path).name != "ports.py" and path.split("/")[0] not in ADAPTERS
+        if Path(path).name != "ports.py"
+        and path.split("/")[0] not in ADAPTERS
+        and VIEWS.get(path) != names
     }
     assert not misplaced, f"ports outside a ports.py module: {misplaced}"

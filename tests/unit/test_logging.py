@@ -772,7 +772,9 @@ def test_background_writer_keeps_order_and_flush_waits_for_every_line(
     assert [line["n"] for line in json_lines(stream)] == list(range(2000))
 
 
-def test_background_writer_writes_off_the_calling_thread(clean_logging: None) -> None:
+@pytest.mark.parametrize("world", ["structlog", "stdlib"])
+def test_background_writer_writes_off_the_calling_thread(clean_logging: None, world: str) -> None:
+    """Neither a structlog event nor a stdlib record (uvicorn's) is written on the loop."""
     writers: list[str] = []
 
     class Recording(io.StringIO):
@@ -782,9 +784,12 @@ def test_background_writer_writes_off_the_calling_thread(clean_logging: None) ->
 
     stream = Recording()
     configure_logging(level="info", fmt="json", stream=stream, background=True)
-    get_logger("thread").info("hello")
+    if world == "structlog":
+        get_logger("thread").info("hello")
+    else:
+        logging.getLogger("uvicorn.error").warning("hello")
     flush_logs()
-    assert writers
+    assert json.loads(stream.getvalue())["message"] == "hello"
     assert threading.current_thread().name not in writers
     assert set(writers) == {"boundary-log-writer"}
 

@@ -95,7 +95,11 @@ def field_name(key: str) -> str:
 
 
 def json_timestamp(now: datetime) -> str:
-    """`now` in UTC as ISO-8601 with milliseconds and `Z`; naive datetimes count as UTC."""
+    """`now` in UTC as ISO-8601 with milliseconds and `Z`; naive datetimes count as UTC.
+
+    Not structlog's `TimeStamper(fmt="iso", utc=True)`, which writes microseconds, and which
+    stamps the time of processing where a stdlib record brings its own creation time.
+    """
     return _naive_utc(now).isoformat(timespec="milliseconds") + "Z"
 
 
@@ -117,6 +121,9 @@ def build_record(
     `event` is structlog's event dict: the message under `event`, the logger name under
     `logger`, the correlation id under `correlation_id`, everything else a field. `error`
     adds the `error.*` fields the event does not already carry.
+
+    One pass instead of structlog's `add_log_level`, `EventRenamer("message")` and friends:
+    those append their keys to the end of the dict, and the header order is fixed here.
     """
     record: dict[str, Any] = {
         "timestamp": timestamp,
@@ -144,7 +151,11 @@ def error_fields(error: ErrorInfo) -> dict[str, str]:
 
 
 def render_console(record: Mapping[str, Any]) -> str:
-    """`<timestamp> <LEVEL> [<logger>] <message> key=value…`, plus a traceback on later lines."""
+    """`<timestamp> <LEVEL> [<logger>] <message> key=value…`, plus a traceback on later lines.
+
+    Not structlog's `ConsoleRenderer` (padded `[level]` column, colours, `repr` of non-strings) nor
+    its `KeyValueRenderer` (every key, header included, as `key=repr(value)`).
+    """
     parts = [
         f"{record['timestamp']} {record['level'].upper()} [{record['logger']}]",
         _one_line(record["message"]),

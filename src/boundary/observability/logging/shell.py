@@ -291,8 +291,8 @@ class _BoundaryLogger:
 
     Not structlog's `BoundLoggerLazyProxy` (what `structlog.get_logger` returns): with
     `cache_logger_on_first_use` it keeps the first configuration, as above; without, it builds
-    a new bound logger on every call, which made a filtered `debug` call 2.5 to 4 times
-    slower than this check of one integer.
+    a new bound logger on every call, which made a filtered `debug` call about four times
+    slower than this check of one integer (2.4 µs against 0.6 µs, measured).
     """
 
     __slots__ = ("_cached", "_context")

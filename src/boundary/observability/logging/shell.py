@@ -402,7 +402,12 @@ def reset_logging() -> None:
 
 
 def _route_stdlib(pipeline: _Pipeline) -> None:
-    """Make the root logger's one handler ours and let uvicorn's loggers propagate to it."""
+    """Make the root logger's one handler ours and let uvicorn's loggers propagate to it.
+
+    Not `logging.config.dictConfig` (structlog's documented set-up for `ProcessorFormatter`):
+    it flushes and closes every handler in the process, those of other loggers (pytest's
+    capture) included, where this replaces only the root's.
+    """
     root = logging.getLogger()
     for handler in root.handlers[:]:
         root.removeHandler(handler)

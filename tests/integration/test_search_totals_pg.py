@@ -64,9 +64,10 @@ INSERT = (
 async def test_cached_pages_and_totals_equal_counted_ones(
     api: UserApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every page of every filter, counted each time and from the cache (filled, then hit),
-    alike — through the walk in list_seq order, the walk that finds too few (matches bunched
-    late in the listing) and falls back, and the matches' own order."""
+    """Every page of every filter, counted each time and from the cache (filled, hit, then
+    hit with the page's members known), alike — through the walk in list_seq order, the walk
+    that finds too few (matches bunched late in the listing) and falls back, and the matches'
+    own order."""
     monkeypatch.setattr(listing, "WALK_MARGIN", 0)  # walks stop early: the fallback is used
     tag = uuid.uuid4().hex[:8]
     for n in range(40):
@@ -90,15 +91,44 @@ async def test_cached_pages_and_totals_equal_counted_ones(
     async with api.system.database.read() as conn:
         for where, (limit, offset) in itertools.product(filters, windows):
             counted = await listing.search(conn, where, user_from_row, limit=limit, offset=offset)
-            filled, hit = [
+            filled, hit, known_page = [
                 await listing.search(
                     conn, where, user_from_row, limit=limit, offset=offset, totals=totals
                 )
-                for _ in range(2)
+                for _ in range(3)
             ]
-            assert filled == hit == counted, (where, limit, offset)
+            assert filled == hit == known_page == counted, (where, limit, offset)
             seen.add(counted.total)
     assert {0, 1, 10} <= seen  # no match, a rare one, a broad one
+
+
+async def test_a_known_page_reads_its_users_fresh(api: UserApi, sql: asyncpg.Connection) -> None:
+    """Which users a walked page holds is kept; their rows are read again each time, so a
+    change no search can see (a login's counter) shows at once."""
+    tag = uuid.uuid4().hex[:8]
+    users = [await api.make_user(email=f"{tag}-{n}@example.com") for n in range(3)]
+    totals = SearchTotals(ttl=60, max_entries=100)
+    totals.set_enabled(True)
+    where = UserFilter(q=tag)
+
+    async def first() -> Any:
+        async with api.system.database.read() as conn:
+            page = await listing.search(
+                conn, where, user_from_row, limit=1, offset=0, totals=totals
+            )
+        return page.items[0]
+
+    assert (await first()).id == users[0].id  # counted
+    assert (await first()).id == users[0].id  # walked: its members kept
+    assert totals.page(((tag, None, None), 1, 0)) == (await _list_seq(sql, users[0].id),)
+    await sql.execute("UPDATE users SET login_count = 7 WHERE id = $1", users[0].id)
+
+    assert (await first()).login_count == 7
+    assert totals.page(((tag, None, None), 1, 0)) is not None
+
+
+async def _list_seq(sql: asyncpg.Connection, user_id: uuid.UUID) -> int:
+    return int(await sql.fetchval("SELECT list_seq FROM users WHERE id = $1", user_id))
 
 
 async def test_totals_follow_changes_made_here_and_by_another_connection(
@@ -145,8 +175,8 @@ async def test_totals_follow_changes_made_here_and_by_another_connection(
 async def test_only_changes_a_search_can_see_notify(
     api: UserApi, sql: asyncpg.Connection, pg_url: str
 ) -> None:
-    """A login's counters or an MFA step leave the totals alone; an insert, a delete, and a
-    change of email, name, role, active or deleted_at each send `users-listed`."""
+    """A login's counters or an MFA step leave the cache alone; an insert, a delete, and a
+    change of email, name, role, active, list_seq or deleted_at each send `users-listed`."""
     user = await api.make_user()
     heard: asyncio.Queue[str] = asyncio.Queue()
     listener = await asyncpg.connect(asyncpg_dsn(pg_url))
@@ -177,6 +207,7 @@ async def test_only_changes_a_search_can_see_notify(
             "UPDATE users SET email = 'other-' || email WHERE id = $1",
             "UPDATE users SET role = 'viewer' WHERE id = $1",
             "UPDATE users SET active = false WHERE id = $1",
+            "UPDATE users SET list_seq = list_seq + 1000000 WHERE id = $1",
             "UPDATE users SET deleted_at = now() WHERE id = $1",
             "DELETE FROM users WHERE id = $1",
         ]

@@ -89,3 +89,18 @@ def test_at_the_size_bound_the_oldest_totals_go() -> None:
     assert totals.get(("q0", None, None)) is None
     assert totals.get(("q1", None, None)) == (1, 100)
     assert totals.get(KEY) == (7, 100)
+
+
+def test_pages_members_are_kept_and_forgotten_with_the_totals() -> None:
+    totals = live_totals()
+    page = (KEY, 20, 0)
+    totals.put_page(page, (3, 5, 8), totals.generation)
+    assert totals.page(page) == (3, 5, 8)
+    assert totals.page((KEY, 20, 20)) is None
+    walking_since = totals.generation
+
+    totals.invalidate()
+    totals.put_page((KEY, 20, 20), (13, 21), walking_since)
+
+    assert totals.page(page) is None
+    assert totals.page((KEY, 20, 20)) is None

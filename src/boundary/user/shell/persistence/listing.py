@@ -28,7 +28,8 @@ reads every match, so a process keeps the counts while its `SearchTotals` is on 
   finding all 10,000 matches takes 30 ms (measured, EXPLAIN ANALYZE: a walked user costs about
   a third of a found match). The walk reads at most twice the spread's estimate (plus a
   margin); matches bunched later than that make it come back short, and the page is then
-  read as below;
+  read as below. Which users a walked page holds is kept too: the same page again reads
+  just those users' rows, fresh, by list_seq (a change that could move them invalidates);
 - else as without the cache: the matches found, counted and sorted (a rare term's matches
   are few; counting them once found costs little).
 
@@ -44,6 +45,7 @@ from functools import cache
 from typing import Any, Final, TypeVar
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     BindParameter,
     Boolean,
@@ -56,6 +58,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    any_,
     bindparam,
     cast,
     func,
@@ -155,10 +158,17 @@ async def _text_search(
             return Page(items=(), total=total)
         expected = (offset + limit) * live // total  # users walked to the page's end
         if expected <= total:
+            page_key = (key, limit, offset)
+            seqs = totals.page(page_key)
+            if seqs is not None:  # who is on the page is known: read them (fresh rows)
+                rows = await statements.page_of.rows(conn, {"seqs": list(seqs)})
+                return Page(items=tuple(to_entity(row) for row in rows), total=total)
+            generation = totals.generation  # before the walk: a change during it wins
             scan = 2 * expected + WALK_MARGIN
             rows = await statements.walk_page.rows(conn, {**values, "scan_limit": scan})
             if len(rows) == min(limit, total - offset) or scan >= live:
-                return Page(items=tuple(to_entity(row) for row in rows), total=total)
+                totals.put_page(page_key, tuple(int(row[-1]) for row in rows), generation)
+                return Page(items=tuple(to_entity(row[:-1]) for row in rows), total=total)
             # The matches are bunched later in the listing than an even spread puts them.
     generation = totals.generation  # before counting: a change during it wins
     page = await _with_total(conn, statements.text_page, statements.count, values, to_entity)
@@ -177,6 +187,7 @@ class _Statements:
     first_page: Prepared
     text_page: Prepared
     walk_page: Prepared
+    page_of: Prepared
     count: Select[Any]
     live: Select[Any]
     bucket_of: Prepared
@@ -200,6 +211,14 @@ def _statements(role: bool, active: bool, text: bool) -> _Statements:
         text_page=Prepared(_text_page(matches, page_limit, page_offset)),
         walk_page=Prepared(
             _walk_page(role=role, active=active, limit=page_limit, offset=page_offset)
+        ),
+        page_of=Prepared(
+            select(*users.c)
+            .where(
+                list_seq == any_(bindparam("seqs", type_=ARRAY(BigInteger))),
+                users.c.deleted_at.is_(None),
+            )
+            .order_by(list_seq)
         ),
         count=select(func.count()).select_from(matches.subquery()) if text else total,
         live=total,
@@ -237,7 +256,8 @@ def _walk_page(
     *, role: bool, active: bool, limit: BindParameter[int], offset: BindParameter[int]
 ) -> Select[Any]:
     """A q search's page read by walking list_seq order: the first `scan_limit` users the
-    role/active filter selects (the list_seq index, in order), then the q filter on those.
+    role/active filter selects (the list_seq index, in order), then the q filter on those;
+    each row ends with its list_seq.
     The LIMIT inside keeps PostgreSQL from finding the matches through the trigram indexes,
     which its estimates would pick (they take a broad term for a rare one), reading them all."""
     walked = (
@@ -248,7 +268,7 @@ def _walk_page(
         .subquery("walked")
     )
     return (
-        select(*(walked.c[column.key] for column in users.c))
+        select(*(walked.c[column.key] for column in users.c), walked.c.seq)
         .where(_text_condition(walked.c.email, walked.c.name))
         .order_by(walked.c.seq)
         .limit(limit)

@@ -154,8 +154,9 @@ class DatabaseSettings(_Section):
 
 
 class CacheSettings(_Section):
-    """The in-process cache of sessions and users behind authentication. It is used only on
-    PostgreSQL, while the LISTEN/NOTIFY change channel is live; elsewhere it stays off."""
+    """The in-process caches of sessions and users behind authentication, and of the user
+    listing's q-search totals. They are used only on PostgreSQL, while the LISTEN/NOTIFY change
+    channel is live; elsewhere they stay off."""
 
     enabled: Flag = True
     ttl: Annotated[Duration, Field(gt=0)] = 60.0

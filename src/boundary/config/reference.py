@@ -72,9 +72,11 @@ MEANINGS: dict[str, str] = {
     "database.pool_timeout_ms": "How long a request waits for a pooled connection (then 503).",
     "database.auto_migrate": "Apply pending migrations at start-up.",
     "database.migrations_dir": "Directory holding the SQL migration files.",
-    "cache.enabled": "Cache sessions and users in process (PostgreSQL with LISTEN/NOTIFY only).",
+    "cache.enabled": (
+        "Cache sessions, users and q-search totals in process (PostgreSQL with LISTEN/NOTIFY only)."
+    ),
     "cache.ttl": "How long a cached entry is trusted.",
-    "cache.max_entries": "Most entries the cache holds.",
+    "cache.max_entries": "Most entries each cache holds.",
     "security.jwt_secret": "Key signing access tokens (HS256); required in prod.",
     "security.jwt_previous_secrets": "Former signing keys still accepted while tokens expire.",
     "security.session_secret": "Key protecting console cookies and CSRF tokens; required in prod.",

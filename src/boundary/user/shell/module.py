@@ -33,6 +33,8 @@ from boundary.user.shell.persistence import (
     sql_readers_factory,
     sql_unit_of_work_factory,
 )
+from boundary.user.shell.search_totals import CHANGED as SEARCH_TOTALS_CHANGED
+from boundary.user.shell.search_totals import SearchTotals
 from boundary.user.shell.user_service import UserService
 from boundary.world import RandomIds, SystemClock
 
@@ -45,7 +47,10 @@ class UserModule:
     users: UserService
     access: AccessControl
     change_feed: PgChangeFeed | None = None
-    """Keeps `deps.cache` on while PostgreSQL's change channel is live; None: no cache."""
+    """Keeps `deps.cache` and the search totals on while PostgreSQL's change channel is live;
+    None: no caches."""
+    search_totals: SearchTotals | None = None
+    """The q-search totals kept between requests (on while the change channel is live)."""
 
     @property
     def clock(self) -> Clock:
@@ -87,11 +92,15 @@ def build_user_module(
 ) -> UserModule:
     security = settings.security
     cache = AuthCache(ttl=settings.cache.ttl, max_entries=settings.cache.max_entries)
+    totals = SearchTotals(ttl=settings.cache.ttl, max_entries=settings.cache.max_entries)
     deps = UserDeps(
         units=sql_unit_of_work_factory(
-            database, on_commit=cache.invalidate_users, forgetters=forgetters
+            database,
+            on_commit=cache.invalidate_users,
+            forgetters=forgetters,
+            on_listing_commit=totals.invalidate,
         ),
-        readers=sql_readers_factory(database),
+        readers=sql_readers_factory(database, totals),
         passwords=overrides.get("passwords")
         or Argon2Passwords(
             time_cost=security.password_hash_time_cost,
@@ -134,24 +143,36 @@ def build_user_module(
         auth=AuthService(deps),
         users=UserService(deps),
         access=AccessControl(deps),
-        change_feed=_change_feed(settings, database, cache),
+        change_feed=_change_feed(settings, database, cache, totals),
+        search_totals=totals,
     )
 
 
-def _change_feed(settings: Settings, database: Database, cache: AuthCache) -> PgChangeFeed | None:
-    """The channel that keeps the cache honest: PostgreSQL only (LISTEN/NOTIFY)."""
+def _change_feed(
+    settings: Settings, database: Database, cache: AuthCache, totals: SearchTotals
+) -> PgChangeFeed | None:
+    """The channel that keeps the caches honest: PostgreSQL only (LISTEN/NOTIFY)."""
     if not settings.cache.enabled or database.dialect != "postgresql":
         return None
     return PgChangeFeed(
         database.url,
         logger=get_logger("boundary.cache"),
-        on_message=partial(_on_change, cache),
-        on_state=cache.set_enabled,
+        on_message=partial(_on_change, cache, totals),
+        on_state=partial(_on_state, cache, totals),
     )
 
 
-def _on_change(cache: AuthCache, payload: str) -> None:
-    """`u:<user id>` forgets that user and their sessions; anything else forgets all."""
+def _on_state(cache: AuthCache, totals: SearchTotals, live: bool) -> None:
+    cache.set_enabled(live)
+    totals.set_enabled(live)
+
+
+def _on_change(cache: AuthCache, totals: SearchTotals, payload: str) -> None:
+    """`u:<user id>` forgets that user and their sessions; `users-listed` the search totals;
+    anything else (`*`: a table was truncated) forgets all."""
+    if payload == SEARCH_TOTALS_CHANGED:
+        totals.invalidate()
+        return
     kind, _, value = payload.partition(":")
     if kind == "u":
         try:
@@ -160,6 +181,7 @@ def _on_change(cache: AuthCache, payload: str) -> None:
         except ValueError:
             pass
     cache.clear()
+    totals.invalidate()
 
 
 def _common_passwords() -> frozenset[str]:

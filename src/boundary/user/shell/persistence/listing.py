@@ -18,7 +18,20 @@ consecutive list_seq values and, coarser, in each group of `GROUP` values; trigg
   take 0.1-0.4 ms.)
 
 With `q` the total is an exact count of the matches (trigram indexes find them on
-PostgreSQL; elsewhere the live users are read), in one statement with the page.
+PostgreSQL; elsewhere the live users are read), in one statement with the page. Counting
+reads every match, so a process keeps the counts while its `SearchTotals` is on (see
+`search_totals`: never stale), and with them in hand reads the page:
+
+- by walking list_seq order (the role/active filter's users, the q filter on each) when an
+  even spread of the matches puts the page's end within as many users as there are matches:
+  a term matching 1% of a million users has its first page after ~2,000 users (3 ms), where
+  finding all 10,000 matches takes 30 ms (measured, EXPLAIN ANALYZE: a walked user costs about
+  a third of a found match). The walk reads at most twice the spread's estimate (plus a
+  margin); matches bunched later than that make it come back short, and the page is then
+  read as below. Which users a walked page holds is kept too: the same page again reads
+  just those users' rows, fresh, by list_seq (a change that could move them invalidates);
+- else as without the cache: the matches found, counted and sorted (a rare term's matches
+  are few; counting them once found costs little).
 
 `list_seq` is not a column of `schema.users`: that table lists the `User` entity's columns,
 which the row mappers and the sessions join read in order, and the entity has no list_seq.
@@ -32,6 +45,7 @@ from functools import cache
 from typing import Any, Final, TypeVar
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     BindParameter,
     Boolean,
@@ -44,6 +58,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    any_,
     bindparam,
     cast,
     func,
@@ -59,6 +74,7 @@ from boundary.kernel.pagination import Page
 from boundary.user.core.model import UserFilter
 from boundary.user.shell.persistence.queries import LIKE_ESCAPE, contains_pattern
 from boundary.user.shell.persistence.schema import users
+from boundary.user.shell.search_totals import SearchTotals
 
 T = TypeVar("T")
 ToEntity = Callable[[Row[Any] | tuple[Any, ...]], T]
@@ -68,6 +84,9 @@ BUCKET: Final = 1024
 """list_seq values per stats bucket (the span of the fine rows of user_list_stats)."""
 GROUP: Final = 32 * BUCKET
 """list_seq values per group of 32 buckets (the span of the coarse rows)."""
+
+WALK_MARGIN: Final = 1000
+"""Users a q search's walk reads beyond twice the even-spread estimate (see `_text_search`)."""
 
 MAX_OFFSET: Final = 2**62
 """Offsets beyond any table's size answer alike; clamped so the value fits a BIGINT."""
@@ -94,9 +113,11 @@ async def search(
     *,
     limit: int,
     offset: int,
+    totals: SearchTotals | None = None,
 ) -> Page[T]:
     """Live users matching `where` in list_seq order: `limit` of them after `offset`, and
-    how many match in all."""
+    how many match in all. `totals` keeps q searches' totals between calls while it is on
+    (only for reads outside a transaction, which see nothing uncommitted)."""
     statements = _statements(where.role is not None, where.active is not None, bool(where.q))
     values: dict[str, Any] = {
         "role": where.role,
@@ -106,10 +127,55 @@ async def search(
     }
     if where.q:
         values["pattern"] = contains_pattern(where.q.lower())
-        return await _with_total(conn, statements.text_page, statements.count, values, to_entity)
+        if totals is None or not totals.enabled:
+            return await _with_total(
+                conn, statements.text_page, statements.count, values, to_entity
+            )
+        return await _text_search(conn, statements, values, to_entity, totals, where)
     if offset == 0:
         return await _with_total(conn, statements.first_page, statements.count, values, to_entity)
     return await _deep_page(conn, statements, values, to_entity)
+
+
+async def _text_search(
+    conn: AsyncConnection,
+    statements: _Statements,
+    values: dict[str, Any],
+    to_entity: ToEntity[T],
+    totals: SearchTotals,
+    where: UserFilter,
+) -> Page[T]:
+    """A q search with the totals cache on. With the counts in hand and matches common
+    enough, the page is read by walking list_seq order; otherwise as without the cache, the
+    matches found, counted and sorted (counting them costs little once they are found), and
+    the counts kept unless something changed meanwhile."""
+    key = (str(where.q).lower(), where.role, where.active)
+    counts = totals.get(key)
+    if counts is not None:
+        total, live = counts
+        offset, limit = values["page_offset"], values["page_limit"]
+        if total == 0 or limit == 0 or offset >= total:
+            return Page(items=(), total=total)
+        expected = (offset + limit) * live // total  # users walked to the page's end
+        if expected <= total:
+            page_key = (key, limit, offset)
+            seqs = totals.page(page_key)
+            if seqs is not None:  # who is on the page is known: read them (fresh rows)
+                rows = await statements.page_of.rows(conn, {"seqs": list(seqs)})
+                return Page(items=tuple(to_entity(row) for row in rows), total=total)
+            generation = totals.generation  # before the walk: a change during it wins
+            scan = 2 * expected + WALK_MARGIN
+            rows = await statements.walk_page.rows(conn, {**values, "scan_limit": scan})
+            if len(rows) == min(limit, total - offset) or scan >= live:
+                totals.put_page(page_key, tuple(int(row[-1]) for row in rows), generation)
+                return Page(items=tuple(to_entity(row[:-1]) for row in rows), total=total)
+            # The matches are bunched later in the listing than an even spread puts them.
+    generation = totals.generation  # before counting: a change during it wins
+    page = await _with_total(conn, statements.text_page, statements.count, values, to_entity)
+    if counts is None:
+        live = int(await conn.scalar(statements.live, values) or 0)
+        totals.put(key, (page.total, live), generation)
+    return page
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +186,10 @@ class _Statements:
 
     first_page: Prepared
     text_page: Prepared
+    walk_page: Prepared
+    page_of: Prepared
     count: Select[Any]
+    live: Select[Any]
     bucket_of: Prepared
     deep_page: Prepared
 
@@ -140,7 +209,19 @@ def _statements(role: bool, active: bool, text: bool) -> _Statements:
             .limit(page_limit)
         ),
         text_page=Prepared(_text_page(matches, page_limit, page_offset)),
+        walk_page=Prepared(
+            _walk_page(role=role, active=active, limit=page_limit, offset=page_offset)
+        ),
+        page_of=Prepared(
+            select(*users.c)
+            .where(
+                list_seq == any_(bindparam("seqs", type_=ARRAY(BigInteger))),
+                users.c.deleted_at.is_(None),
+            )
+            .order_by(list_seq)
+        ),
         count=select(func.count()).select_from(matches.subquery()) if text else total,
+        live=total,
         bucket_of=Prepared(_bucket_of(role=role, active=active, offset=page_offset)),
         deep_page=Prepared(
             select(*users.c)
@@ -159,14 +240,40 @@ def _user_conditions(*, role: bool, active: bool, text: bool) -> list[ColumnElem
     if active:
         conditions.append(users.c.active == bindparam("active"))
     if text:
-        pattern = bindparam("pattern", type_=String)
-        conditions.append(
-            or_(
-                func.lower(users.c.email).like(pattern, escape=LIKE_ESCAPE),
-                func.lower(users.c.name).like(pattern, escape=LIKE_ESCAPE),
-            )
-        )
+        conditions.append(_text_condition(users.c.email, users.c.name))
     return conditions
+
+
+def _text_condition(email: ColumnElement[str], name: ColumnElement[str]) -> ColumnElement[bool]:
+    pattern = bindparam("pattern", type_=String)
+    return or_(
+        func.lower(email).like(pattern, escape=LIKE_ESCAPE),
+        func.lower(name).like(pattern, escape=LIKE_ESCAPE),
+    )
+
+
+def _walk_page(
+    *, role: bool, active: bool, limit: BindParameter[int], offset: BindParameter[int]
+) -> Select[Any]:
+    """A q search's page read by walking list_seq order: the first `scan_limit` users the
+    role/active filter selects (the list_seq index, in order), then the q filter on those;
+    each row ends with its list_seq.
+    The LIMIT inside keeps PostgreSQL from finding the matches through the trigram indexes,
+    which its estimates would pick (they take a broad term for a rare one), reading them all."""
+    walked = (
+        select(*users.c, list_seq.label("seq"))
+        .where(*_user_conditions(role=role, active=active, text=False))
+        .order_by(list_seq)
+        .limit(bindparam("scan_limit", type_=BigInteger))
+        .subquery("walked")
+    )
+    return (
+        select(*(walked.c[column.key] for column in users.c), walked.c.seq)
+        .where(_text_condition(walked.c.email, walked.c.name))
+        .order_by(walked.c.seq)
+        .limit(limit)
+        .offset(offset)
+    )
 
 
 def _stats_conditions(*, span: int, role: bool, active: bool) -> list[ColumnElement[bool]]:

@@ -38,12 +38,15 @@ from boundary.user.shell.persistence.audit import SqlAuditLog
 from boundary.user.shell.persistence.backup_codes import SqlBackupCodes
 from boundary.user.shell.persistence.sessions import SqlSessions
 from boundary.user.shell.persistence.users import SqlUsers
+from boundary.user.shell.search_totals import SearchTotals
 
 ChangedUsers = Callable[[Set[UUID]], None]
 """Told, right after a commit, which users (or whose sessions) the unit changed."""
 Forgetter = Callable[[AsyncConnection, UUID, str], Awaitable[object]]
 """Deletes what one other module keeps about a person (by user id and email), on the unit's
 connection; the composition root hands these in, so this package imports no other module."""
+ListingChanged = Callable[[], None]
+"""Told, right after a commit, that the unit added users or changed what a search sees."""
 
 
 class _Repositories:
@@ -54,8 +57,13 @@ class _Repositories:
     audit: AuditLog
     backup_codes: BackupCodes
 
+    _listed: Callable[[], None] | None = None
+    """Told when `users` adds a user or saves a change a search sees (units)."""
+    _totals: SearchTotals | None = None
+    """The q-search totals `users.search` may use (readers: outside any transaction)."""
+
     def _bind(self, conn: AsyncConnection, changed: set[UUID] | None = None) -> None:
-        self.users = SqlUsers(conn, changed)
+        self.users = SqlUsers(conn, changed, listed=self._listed, totals=self._totals)
         self.sessions = SqlSessions(conn, changed)
         self.audit = SqlAuditLog(conn)
         self.backup_codes = SqlBackupCodes(conn)
@@ -69,11 +77,15 @@ class SqlUnitOfWork(_Repositories):
         database: Database,
         on_commit: ChangedUsers | None = None,
         forgetters: Sequence[Forgetter] = (),
+        on_listing_commit: ListingChanged | None = None,
     ) -> None:
         self._database = database
         self._on_commit = on_commit
         self._forgetters = forgetters
+        self._on_listing_commit = on_listing_commit
         self._changed: set[UUID] = set()
+        self._listing_changed = False
+        self._listed = self._mark_listing_changed
         self._scope: AbstractAsyncContextManager[AsyncTransaction] | None = None
         self._transaction: AsyncTransaction | None = None
 
@@ -84,13 +96,19 @@ class SqlUnitOfWork(_Repositories):
         self._bind(self._transaction.connection, self._changed)
         return self
 
+    def _mark_listing_changed(self) -> None:
+        self._listing_changed = True
+
     async def commit(self) -> None:
         if self._transaction is None:
             raise RuntimeError("commit() outside `async with` of the unit of work")
         await self._transaction.commit()
         if self._changed and self._on_commit is not None:
             self._on_commit(frozenset(self._changed))
+        if self._listing_changed and self._on_listing_commit is not None:
+            self._on_listing_commit()
         self._changed.clear()
+        self._listing_changed = False
 
     async def forget_elsewhere(self, user_id: UUID, email: str) -> None:
         if self._transaction is None:
@@ -126,13 +144,15 @@ def sql_unit_of_work_factory(
     database: Database,
     on_commit: ChangedUsers | None = None,
     forgetters: Sequence[Forgetter] = (),
+    on_listing_commit: ListingChanged | None = None,
 ) -> UnitOfWorkFactory:
     """What services call for each use case: a new `SqlUnitOfWork` on `database`;
     `on_commit` hears which users each committed unit changed; `forgetters` are what
-    `forget_elsewhere` runs."""
+    `forget_elsewhere` runs; `on_listing_commit` hears that one added users or changed what
+    a search sees."""
 
     def unit_of_work() -> AbstractAsyncContextManager[UnitOfWork]:
-        return SqlUnitOfWork(database, on_commit, forgetters)
+        return SqlUnitOfWork(database, on_commit, forgetters, on_listing_commit)
 
     return unit_of_work
 
@@ -140,8 +160,9 @@ def sql_unit_of_work_factory(
 class SqlReaders(_Repositories):
     """`async with SqlReaders(database) as read: await read.sessions.with_user(…)`."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, totals: SearchTotals | None = None) -> None:
         self._database = database
+        self._totals = totals
         self._scope: AbstractAsyncContextManager[AsyncConnection] | None = None
 
     async def __aenter__(self) -> Self:
@@ -162,10 +183,11 @@ class SqlReaders(_Repositories):
         return await scope.__aexit__(exc_type, exc, traceback)
 
 
-def sql_readers_factory(database: Database) -> ReadersFactory:
-    """What services call for transaction-less reads: a new `SqlReaders` on `database`."""
+def sql_readers_factory(database: Database, totals: SearchTotals | None = None) -> ReadersFactory:
+    """What services call for transaction-less reads: a new `SqlReaders` on `database`;
+    `totals` keeps q-search totals between requests (see `search_totals`)."""
 
     def readers() -> AbstractAsyncContextManager[Readers]:
-        return SqlReaders(database)
+        return SqlReaders(database, totals)
 
     return readers

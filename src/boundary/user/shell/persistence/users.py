@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -26,6 +26,7 @@ from boundary.user.core.model import User, UserFilter
 from boundary.user.ports import EmailTaken
 from boundary.user.shell.persistence import listing
 from boundary.user.shell.persistence.schema import EMAIL_UNIQUE_INDEX, users
+from boundary.user.shell.search_totals import SearchTotals
 
 USER_COLUMNS = tuple(users.c.keys())
 _MUTABLE_COLUMNS = tuple(
@@ -150,16 +151,36 @@ def is_email_conflict(error: IntegrityError) -> bool:
     return message.endswith((f"'{EMAIL_UNIQUE_INDEX}'", f".{EMAIL_UNIQUE_INDEX}'"))
 
 
+def _search_view(user: User) -> tuple[object, ...]:
+    """What of a user the listing's searches filter on (its q, role and active filters, and
+    whether it is live)."""
+    return (user.email, user.name, user.role, user.active, user.deleted_at)
+
+
 class SqlUsers:
     """Users in the `users` table; the ids of users it changes go into `changed` (the unit
-    of work tells the cache of sessions and users after its commit)."""
+    of work tells the cache of sessions and users after its commit), and `listed` is told
+    when it adds a user or saves a change a listing search sees (the unit of work tells the
+    cache of search totals after its commit)."""
 
-    def __init__(self, conn: AsyncConnection, changed: set[UUID] | None = None) -> None:
+    def __init__(
+        self,
+        conn: AsyncConnection,
+        changed: set[UUID] | None = None,
+        *,
+        listed: Callable[[], None] | None = None,
+        totals: SearchTotals | None = None,
+    ) -> None:
         self._conn = conn
         self._changed = set() if changed is None else changed
+        self._listed = listed
+        self._totals = totals
+        self._read: dict[UUID, User] = {}
         self._by_email = _BY_COLLATED_EMAIL if conn.dialect.name == "mysql" else _BY_FOLDED_EMAIL
 
     async def add(self, user: User) -> None:
+        if self._listed is not None:
+            self._listed()
         await self._write(_INSERT, {key: getattr(user, key) for key in USER_COLUMNS}, user.email)
 
     async def _write(self, statement: Executable, values: dict[str, Any], email: str) -> None:
@@ -175,16 +196,30 @@ class SqlUsers:
 
     async def get(self, user_id: UUID) -> User | None:
         row = (await self._conn.execute(_GET, {"user_id": user_id})).first()
-        return None if row is None else user_from_row(row)
+        return self._remember(row)
 
     async def by_email(self, email: str) -> User | None:
         row = (await self._conn.execute(self._by_email, {"email": email.lower()})).first()
-        return None if row is None else user_from_row(row)
+        return self._remember(row)
+
+    def _remember(self, row: Sequence[Any] | None) -> User | None:
+        """The user read, kept so that `save` can tell whether a search would see a change."""
+        if row is None:
+            return None
+        user = user_from_row(row)
+        self._read[user.id] = user
+        return user
 
     async def save(self, user: User) -> None:
         """Update inside a savepoint, like `add`: a changed email may be taken."""
         values: dict[str, Any] = {f"v_{key}": getattr(user, key) for key in _MUTABLE_COLUMNS}
         self._changed.add(user.id)
+        before = self._read.get(user.id)
+        if self._listed is not None and (
+            before is None or _search_view(before) != _search_view(user)
+        ):
+            self._listed()
+        self._read[user.id] = user
         await self._write(_UPDATE, {**values, "target_id": user.id}, user.email)
 
     async def claim_totp_step(self, user_id: UUID, step: int) -> bool:
@@ -199,4 +234,6 @@ class SqlUsers:
     async def search(self, where: UserFilter, *, limit: int, offset: int) -> Page[User]:
         """In list_seq (registration) order; see `listing` for how totals and deep offsets
         stay cheap."""
-        return await listing.search(self._conn, where, user_from_row, limit=limit, offset=offset)
+        return await listing.search(
+            self._conn, where, user_from_row, limit=limit, offset=offset, totals=self._totals
+        )

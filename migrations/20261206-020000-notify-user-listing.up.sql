@@ -1,0 +1,2 @@
+-- Change notifications exist on PostgreSQL only (LISTEN/NOTIFY); MySQL/MariaDB and SQLite run
+-- without the cache of q-search totals, so there is nothing to do here.

@@ -6,7 +6,7 @@ import dataclasses
 import json
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -26,11 +26,11 @@ from boundary.user.core.model import User
 from boundary.user.shell.auth_service import AuthService
 from boundary.user.shell.authn import Principal
 from boundary.user.shell.deps import UserDeps, UserPolicy
+from tests.fakes.builders import NOW
 from tests.fakes.user_repositories import FakeUserStore
 
 pytestmark = pytest.mark.anyio
 
-NOW = datetime(2026, 1, 3, 12, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery staple"
 STEP = 30
 

@@ -46,7 +46,7 @@ from tests.conftest import FreshDatabase
 from tests.fakes import builders
 from tests.fakes.builders import NOW_PRECISE as NOW
 from tests.fakes.user_repositories import FakeUserStore
-from tests.support.databases import DIALECTS
+from tests.support.databases import DIALECTS, start_from_migrated_sqlite
 
 pytestmark = pytest.mark.anyio
 
@@ -77,6 +77,7 @@ async def backend(backend_url: str | None) -> AsyncIterator[Backend]:
         store = FakeUserStore()
         yield Backend("fake", store.unit_of_work, store.readers)
         return
+    await start_from_migrated_sqlite(backend_url, MIGRATIONS)
     database = Database(
         backend_url,
         pool_size=2,

@@ -12,32 +12,38 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from enum import Enum, auto
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Final, Literal
 
 from boundary import __version__
+from boundary.account.shell import tokens as account_tokens
 from boundary.account.shell.service import AccountService
 from boundary.account.shell.unit import account_unit_factory
 from boundary.config.model import Settings
 from boundary.db.shell.engine import Database
+from boundary.kernel.ports import Clock, Ids
+from boundary.mail.ports import MailTransport
+from boundary.mail.shell import outbox
 from boundary.mail.shell.module import MailModule, build_mail_module
 from boundary.migrations.shell import MigrationRunner
 from boundary.migrations.startup import MigrationsCheck, auto_migrate
 from boundary.observability.errors.ports import ErrorReporter
 from boundary.observability.errors.shell.watch import FailedLoginAlarm
 from boundary.observability.logging import Logger, get_logger
-from boundary.observability.metrics.build import MetricsBundle, build_metrics
-from boundary.observability.metrics.health import sample_health
 from boundary.observability.metrics.ports import Metrics
+from boundary.observability.metrics.shell.build import MetricsBundle, build_metrics
+from boundary.observability.metrics.shell.health import sample_health
 from boundary.ops.shell.health import HealthRegistry
 from boundary.ops.shell.lifecycle import Lifecycle
 from boundary.ops.shell.monitor import HealthMonitor
 from boundary.ratelimit.shell import RateLimiting, build_rate_limiting
+from boundary.ratelimit.shell.limiter import LimitsLimiter
+from boundary.user.ports import PasswordHasherPort
 from boundary.user.shell.module import UserModule, build_user_module
 
 Hook = Callable[[], Awaitable[None]]
-USER_OVERRIDES = frozenset({"passwords", "clock", "ids"})
 
 
 @dataclass(eq=False)
@@ -90,10 +96,33 @@ class System:
                 )
 
 
-def build_system(settings: Settings, **overrides: Any) -> System:
-    """Build every adapter and service from `settings`; `overrides` replace named parts in tests."""
-    logger = overrides.get("logger") or get_logger("boundary.system")
-    lifecycle = overrides.get("lifecycle") or Lifecycle(
+class _Configured(Enum):
+    """Marks "as configured": the default of a parameter whose None means something (off)."""
+
+    AS_CONFIGURED = auto()
+
+
+AS_CONFIGURED: Final = _Configured.AS_CONFIGURED
+
+
+def build_system(
+    settings: Settings,
+    *,
+    metrics: Metrics | None = None,
+    error_reporter: ErrorReporter | Literal[_Configured.AS_CONFIGURED] | None = AS_CONFIGURED,
+    failed_login_alarm: FailedLoginAlarm | None = None,
+    rate_limiter: LimitsLimiter | None = None,
+    mail_transport: MailTransport | None = None,
+    passwords: PasswordHasherPort | None = None,
+    clock: Clock | None = None,
+    ids: Ids | None = None,
+) -> System:
+    """Build every adapter and service from `settings`. Tests replace parts by name: `metrics`
+    (else the configured providers), `error_reporter` (else Sentry when a DSN is set; None
+    turns it off), `failed_login_alarm` (else one on the error reporter, when there is one),
+    `rate_limiter`, `mail_transport`, and the user module's `passwords`, `clock` and `ids`."""
+    logger = get_logger("boundary.system")
+    lifecycle = Lifecycle(
         get_logger("boundary.lifecycle"), stall_threshold=settings.ops.loop_stall_threshold
     )
     health = HealthRegistry(timeout=settings.ops.health_check_timeout)
@@ -104,25 +133,26 @@ def build_system(settings: Settings, **overrides: Any) -> System:
         interval=settings.ops.health_check_interval,
         loop_clock=time.monotonic,
     )
-    bundle: MetricsBundle = overrides.get("metrics_bundle") or build_metrics(settings)
-    metrics: Metrics = overrides.get("metrics") or bundle.metrics
-    reporter: ErrorReporter | None = overrides.get("error_reporter") or _error_reporter(settings)
+    bundle = build_metrics(settings)
+    if metrics is None:
+        metrics = bundle.metrics
+    reporter = _error_reporter(settings) if error_reporter is AS_CONFIGURED else error_reporter
     database = _database(settings, metrics, reporter)
-    rate_limit = build_rate_limiting(settings, metrics, limiter=overrides.get("rate_limiter"))
-    alarm: FailedLoginAlarm | None = overrides.get("failed_login_alarm") or (
-        FailedLoginAlarm(reporter) if reporter is not None else None
-    )
+    rate_limit = build_rate_limiting(settings, metrics, limiter=rate_limiter)
+    alarm = failed_login_alarm or (FailedLoginAlarm(reporter) if reporter is not None else None)
     user = build_user_module(
         settings,
         database,
         metrics,
         rate_limit,
         on_login_failure=None if alarm is None else alarm.record_failure,
-        **{k: v for k, v in overrides.items() if k in USER_OVERRIDES},
+        # erasure reaches the account tokens and the mail outbox too
+        forgetters=(account_tokens.forget_user, outbox.forget_recipient),
+        passwords=passwords,
+        clock=clock,
+        ids=ids,
     )
-    mail = build_mail_module(
-        settings, database, metrics, user.deps.clock, transport=overrides.get("mail_transport")
-    )
+    mail = build_mail_module(settings, database, metrics, user.deps.clock, transport=mail_transport)
     cache = user.deps.cache
     account = AccountService(
         user.deps,

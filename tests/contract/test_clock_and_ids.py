@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from boundary.kernel.clock import Clock, Ids
+from boundary.kernel.ports import Clock, Ids
 from boundary.world import RandomIds, SystemClock
 from tests.fakes.clock import FixedClock, SequentialIds
 

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 import pyotp
 import pytest
 
+from boundary.user.ports import PasswordHasherPort, SecretCodes, TokenCodec
 from boundary.user.shell.crypto import Argon2Passwords, JwtTokens, PyotpCodes
-from boundary.user.shell.crypto_ports import PasswordHasherPort, SecretCodes, TokenCodec
 from tests.fakes.builders import NOW
 from tests.fakes.clock import FixedClock
 from tests.fakes.crypto import FakeCodes, FakeTokens, PlainPasswords

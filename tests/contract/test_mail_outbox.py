@@ -19,7 +19,7 @@ from boundary.mail.shell.outbox import Outbox
 from boundary.mail.shell.schema import mail_outbox
 from boundary.migrations.shell import MigrationRunner
 from boundary.observability.logging import get_logger
-from boundary.observability.metrics.noop import NoopMetrics
+from boundary.observability.metrics.shell.noop import NoopMetrics
 from tests.support.databases import start_from_migrated_sqlite
 
 pytestmark = pytest.mark.anyio

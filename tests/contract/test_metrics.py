@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client import CollectorRegistry
 
-from boundary.observability.metrics.noop import NoopMetrics
 from boundary.observability.metrics.ports import Metrics
+from boundary.observability.metrics.shell.noop import NoopMetrics
 from boundary.observability.metrics.shell.prometheus import PrometheusMetrics
 from boundary.observability.metrics.shell.statsd import StatsdMetrics
 from tests.fakes.observability import RecordingMetrics

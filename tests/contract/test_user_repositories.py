@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from boundary.db.shell.engine import Database
 from boundary.migrations.shell import MigrationRunner
 from boundary.observability.logging import get_logger
-from boundary.observability.metrics.noop import NoopMetrics
+from boundary.observability.metrics.shell.noop import NoopMetrics
 from boundary.user.core.model import AuditEvent, AuditFilter, Role, User, UserFilter
 from boundary.user.ports import (
     EmailTaken,

@@ -15,7 +15,7 @@ from boundary.mail.core import Message
 from boundary.mail.shell import outbox
 from boundary.mail.shell.outbox import Outbox
 from boundary.observability.logging import get_logger
-from boundary.observability.metrics.noop import NoopMetrics
+from boundary.observability.metrics.shell.noop import NoopMetrics
 from tests.support.process import run_cli
 
 pytestmark = pytest.mark.e2e

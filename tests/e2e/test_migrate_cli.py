@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from boundary.db.shell.engine import Database
 from boundary.observability.logging import get_logger
-from boundary.observability.metrics.noop import NoopMetrics
+from boundary.observability.metrics.shell.noop import NoopMetrics
 from tests.conftest import FreshDatabase
 from tests.support.process import ROOT, base_env, boundary_cmd, run_cli
 

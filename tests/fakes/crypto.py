@@ -1,4 +1,4 @@
-"""Fakes of the crypto ports (`user.shell.crypto_ports`): instant, deterministic, readable.
+"""Fakes of the crypto ports (`user.ports`): instant, deterministic, readable.
 
 - `PlainPasswords`: hashes are ``new:<salt>:<password>`` — salted (two hashes of one password
   differ) but not secret; ``old:…`` hashes verify and need a rehash. Counts verifications.

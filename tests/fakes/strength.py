@@ -1,4 +1,4 @@
-"""A fake of `user.core.strength.PasswordStrength`: every password gets the score it is told.
+"""A fake of `user.ports.PasswordStrength`: every password gets the score it is told.
 
 The real estimator (zxcvbn) is tested on its own in tests/unit/test_user_strength.py; service
 tests only need to say "strong enough" or "too weak"."""

@@ -60,6 +60,8 @@ class FakeUserStore:
         self.backup_codes: dict[UUID, BackupCodeRow] = {}
         self.row_locks: dict[Hashable, tuple[_Work, asyncio.Event]] = {}
         self.commits = 0
+        self.forgotten: list[tuple[UUID, str]] = []
+        """(user id, email) of every committed `forget_elsewhere`: what other modules drop."""
         self.list_seq: dict[UUID, int] = {}
         self._last_audit_id = 0
         self._last_list_seq = 0
@@ -485,6 +487,7 @@ class FakeUnitOfWork:
     def __init__(self, store: FakeUserStore) -> None:
         self._store = store
         self._work: _Work | None = None
+        self._forget: list[tuple[UUID, str]] = []
         self.committed = False
 
     async def __aenter__(self) -> Self:
@@ -501,7 +504,14 @@ class FakeUnitOfWork:
         self._work.apply()
         self._work.release()
         self._store.commits += 1
+        self._store.forgotten.extend(self._forget)
+        self._forget.clear()
         self.committed = True
+
+    async def forget_elsewhere(self, user_id: UUID, email: str) -> None:
+        if self._work is None:
+            raise RuntimeError("forget_elsewhere() outside `async with` of the unit of work")
+        self._forget.append((user_id, email))
 
     async def __aexit__(
         self,

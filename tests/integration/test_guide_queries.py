@@ -16,7 +16,7 @@ from sqlalchemy import text
 from boundary.db.shell.engine import Database
 from boundary.migrations.shell import MigrationRunner
 from boundary.observability.logging import get_logger
-from boundary.observability.metrics.noop import NoopMetrics
+from boundary.observability.metrics.shell.noop import NoopMetrics
 from boundary.user.core.model import AuditEvent
 from boundary.user.shell.persistence import sql_unit_of_work_factory
 from tests.conftest import FreshDatabase

@@ -15,9 +15,9 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from boundary.config.model import Settings
-from boundary.observability.metrics.build import build_metrics
-from boundary.observability.metrics.noop import NoopMetrics
+from boundary.observability.metrics.shell.build import build_metrics
 from boundary.observability.metrics.shell.fanout import FanoutMetrics
+from boundary.observability.metrics.shell.noop import NoopMetrics
 from boundary.observability.metrics.shell.prometheus import (
     PrometheusMetrics,
     multiprocess_directory,
@@ -95,6 +95,26 @@ def test_statsd_sends_datagrams_with_exact_names_and_key_value_tags(
             ("database.connection.pool.active", "3", "g", constant),
         ],
         key=repr,
+    )
+
+
+def test_statsd_tags_keep_their_characters_but_cannot_break_the_datagram(
+    udp_listener: socket.socket,
+) -> None:
+    """Pins the override of the client's private `DogStatsd._serialize_metric` (datadog is
+    pinned in constraints.txt): the client's own normalisation would turn `{id}` into `_id_`;
+    ours keeps every character except `|`, `,` and newlines, which would end the field."""
+    port = udp_listener.getsockname()[1]
+    metrics = StatsdMetrics(host="127.0.0.1", port=port, constant_tags=CONSTANT)
+    try:
+        metrics.increment("jobs.done.count", tags={"path": "/a/{id}?x=1", "note": "a|b,c\nd"})
+        metrics.flush()
+        (line,) = receive_lines(udp_listener, 1)
+    finally:
+        metrics.close()
+    assert line == (
+        "jobs.done.count:1|c|#path:/a/{id}?x=1,note:a_b_c_d,"
+        "service:boundary-api,env:test,version:1.0.0"
     )
 
 

@@ -27,7 +27,7 @@ from boundary.migrations.shell import (
     create_migration,
 )
 from boundary.observability.logging import get_logger
-from boundary.observability.metrics.noop import NoopMetrics
+from boundary.observability.metrics.shell.noop import NoopMetrics
 from tests.conftest import FreshDatabase
 from tests.support.process import ROOT
 

@@ -7,6 +7,7 @@ never share counters.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -22,6 +23,8 @@ from boundary.config.shell import load_config
 from boundary.http.app import create_api_app
 from boundary.migrations.shell import MigrationRunner
 from boundary.observability.errors.shell.watch import FailedLoginAlarm
+from boundary.observability.logging import get_logger
+from boundary.ratelimit.shell.limiter import LimitsLimiter, make_quota
 from boundary.system import build_system
 from tests.fakes.observability import RecordingMetrics, RecordingReporter
 from tests.support.databases import REDIS_URL, unavailable
@@ -365,3 +368,47 @@ async def test_an_unreachable_redis_fails_open_for_requests_and_closed_locally_f
     assert health["checks"]["rate_limit_storage"]["status"] == "down"
     assert health["checks"]["rate_limit_storage"]["critical"] is False
     assert "rate_limit_storage_unreachable" not in ready.json().get("reasons", [])
+
+
+# --- closing -------------------------------------------------------------------------------------
+
+
+async def test_aclose_stops_the_memory_storages_expiry_task() -> None:
+    """A moving-window hit makes limits' memory storage start a task that expires old entries
+    (it stops it itself only when the storage is garbage-collected); `aclose` stops it, so a
+    closed limiter leaves nothing running on the loop. This pins the `timer` task `aclose`
+    cancels: should limits rename it, this test fails rather than shutdowns leaking it."""
+    limiter = LimitsLimiter("memory://", logger=get_logger("test"), strategy="moving-window")
+    before = asyncio.all_tasks()
+    await limiter.hit(make_quota("public", "5/minute"), "client")
+    started = asyncio.all_tasks() - before
+    assert started, "the memory storage no longer starts an expiry task on a hit"
+    await limiter.aclose()
+    await asyncio.sleep(0)
+    assert all(task.done() for task in started)
+
+
+async def test_aclose_closes_the_redis_connections() -> None:
+    """The limiter's Redis connections (named here through the URL, so that only they are
+    counted on a shared server) are gone once it is closed."""
+    import redis
+
+    _redis_available()
+    name = f"boundary-test-{uuid.uuid4().hex[:12]}"
+    limiter = LimitsLimiter(
+        f"{REDIS_URL}?client_name={name}",
+        logger=get_logger("test"),
+        key_prefix=name,
+    )
+
+    def connections() -> int:
+        with redis.Redis.from_url(REDIS_URL) as client:
+            return sum(1 for entry in client.client_list() if entry.get("name") == name)
+
+    try:
+        await limiter.hit(make_quota("public", "5/minute"), "client")
+        assert connections() >= 1
+    finally:
+        await limiter.aclose()
+        _delete_prefix(name)
+    assert connections() == 0

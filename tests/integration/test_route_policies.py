@@ -123,3 +123,18 @@ def test_every_action_has_a_policy() -> None:
 
 def test_only_the_public_actions_are_open_to_anyone() -> None:
     assert {action for action, policy in POLICIES.items() if policy.anyone} == PUBLIC_ACTIONS
+
+
+async def test_the_service_mounts_only_the_error_route_of_the_test_helpers(api: UserApi) -> None:
+    """ENV=test adds `/api/v1/_test/error` (a forced 500) and nothing else: the routes that
+    hold requests, block the loop or hold connections belong to the test suite
+    (`tests/support/test_routes.py`), so a service run with ENV=test cannot be stalled."""
+    mounted = {
+        path
+        for route in route_entries(fastapi_app(create_api_app(api.system)))
+        if isinstance(path := getattr(route, "path", None), str)
+        and path.startswith(TEST_ONLY_PREFIX)
+    }
+    assert mounted == {"/api/v1/_test/error"}
+    assert (await api.client.get("/api/v1/_test/error")).status_code == 500
+    assert (await api.client.get("/api/v1/_test/block?seconds=0")).status_code == 404

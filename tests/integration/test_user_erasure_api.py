@@ -121,3 +121,35 @@ async def test_erase_refusals(api: UserApi) -> None:
     assert (await api.client.delete(erase_url(missing), headers=admin)).status_code == 404
     bad = await api.client.delete(f"/api/v1/users/{target.id}?erase=maybe", headers=admin)
     assert bad.status_code == 422
+
+
+async def test_erase_deletes_the_persons_mail_and_account_tokens(api: UserApi) -> None:
+    """A reset mail queued for the person (its address, its link) and the reset token are
+    deleted with the erasure, in its transaction; another user's mail and token stay."""
+    from sqlalchemy import func, select
+
+    from boundary.account.shell.tokens import account_tokens
+    from boundary.mail.shell.schema import mail_outbox
+
+    _, admin = await admin_headers(api)
+    user = await api.make_user("user", email="Forget.Me@example.com")
+    other = await api.make_user("user", email="keep.me@example.com")
+    for email in ("forget.me@example.com", "keep.me@example.com"):
+        reset = await api.client.post("/api/v1/auth/password-reset", json={"email": email})
+        assert reset.status_code == 202, reset.text
+
+    async def counts(user_id: object, address: str) -> tuple[int, int]:
+        async with api.system.database.connect() as conn:
+            tokens = await conn.scalar(
+                select(func.count()).where(account_tokens.c.user_id == user_id)
+            )
+            mails = await conn.scalar(
+                select(func.count()).where(func.lower(mail_outbox.c.recipient) == address)
+            )
+        return int(tokens or 0), int(mails or 0)
+
+    assert await counts(user.id, "forget.me@example.com") == (1, 1)
+    assert (await api.client.delete(erase_url(user.id), headers=admin)).status_code == 204
+
+    assert await counts(user.id, "forget.me@example.com") == (0, 0)
+    assert await counts(other.id, "keep.me@example.com") == (1, 1)

@@ -16,7 +16,7 @@ from sqlalchemy import insert, inspect, text
 from boundary.db.shell.engine import Database
 from boundary.migrations.shell import MigrationRunner
 from boundary.observability.logging import get_logger
-from boundary.observability.metrics.noop import NoopMetrics
+from boundary.observability.metrics.shell.noop import NoopMetrics
 from boundary.user.core.model import Role, User, UserFilter
 from boundary.user.shell.persistence import SqlUsers, schema
 from boundary.user.shell.persistence.users import USER_COLUMNS

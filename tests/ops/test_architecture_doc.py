@@ -32,3 +32,14 @@ def test_every_top_level_package_and_module_is_mentioned() -> None:
         p.name for p in tops if not any(path.startswith(f"src/boundary/{p.name}") for path in named)
     ]
     assert not missing, f"docs/architecture.md does not mention: {missing}"
+
+
+def test_every_file_in_the_behaviour_table_exists() -> None:
+    """The "Find a behaviour" table names files relative to src/boundary (globs allowed)."""
+    text = DOC.read_text(encoding="utf-8")
+    table = text.split("## Find a behaviour", 1)[1].split("\n## ", 1)[0]
+    named = re.findall(r"`([a-z_/*]+\.py)`", table)
+    assert len(named) > 40
+    package = ROOT / "src" / "boundary"
+    missing = [path for path in named if not list(package.glob(path))]
+    assert not missing, f"the behaviour table names files that do not exist: {missing}"

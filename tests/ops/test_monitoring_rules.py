@@ -13,7 +13,7 @@ import yaml  # type: ignore[import-untyped]
 from prometheus_client import CollectorRegistry
 
 from boundary.observability.metrics import core
-from boundary.observability.metrics.health import sample_health
+from boundary.observability.metrics.shell.health import sample_health
 from boundary.observability.metrics.shell.prometheus import PrometheusMetrics
 from tests.support.databases import unavailable
 

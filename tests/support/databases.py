@@ -141,7 +141,7 @@ async def _migrated_template(migrations: Path) -> Path:
     from boundary.db.shell.engine import Database
     from boundary.migrations.shell import MigrationRunner
     from boundary.observability.logging import get_logger
-    from boundary.observability.metrics.noop import NoopMetrics
+    from boundary.observability.metrics.shell.noop import NoopMetrics
 
     directory = Path(tempfile.mkdtemp(prefix="boundary-sqlite-template-"))
     atexit.register(shutil.rmtree, directory, ignore_errors=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
+SERVE_HOOK = Path(__file__).resolve().parent / "serve_hook"
 
 
 def free_port() -> int:
@@ -70,6 +71,8 @@ class Service:
                 "OPS_PORT": str(self.ops_port),
                 "BOUNDARY_HTTP__HOST": "127.0.0.1",
                 "BOUNDARY_OPS__HOST": "127.0.0.1",
+                # the test suite's own routes (tests/support/test_routes.py)
+                "PYTHONPATH": str(SERVE_HOOK),
                 **(env or {}),
             }
         )

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from boundary.config import core
 from boundary.config.core import ConfigInputError, Sourced
+from boundary.kernel.redaction import redact_url
 
 KNOWN: dict[str, tuple[str, ...]] = {
     "settings": ("environment", "name"),
@@ -301,8 +302,8 @@ class TestRedactUrl:
         ],
     )
     def test_examples(self, url: str, expected: str) -> None:
-        """Only a URL's password is replaced."""
-        assert core.redact_url(url) == expected
+        """Only a URL's password is replaced, by `config show`'s marker."""
+        assert redact_url(url, core.REDACTED) == expected
 
     @given(
         st.text("abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=10),
@@ -311,7 +312,7 @@ class TestRedactUrl:
     )
     def test_password_never_survives(self, user: str, password: str, host: str) -> None:
         """Whatever the password, it does not appear in the redacted URL."""
-        redacted = core.redact_url(f"postgresql://{user}:{password}@{host}:5432/db")
+        redacted = redact_url(f"postgresql://{user}:{password}@{host}:5432/db", core.REDACTED)
         assert redacted == f"postgresql://{user}:{core.REDACTED}@{host}:5432/db"
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry
 
 from boundary.observability.metrics import core
-from boundary.observability.metrics.health import sample_health
 from boundary.observability.metrics.ports import Tags
 from boundary.observability.metrics.shell.fanout import FanoutMetrics
+from boundary.observability.metrics.shell.health import sample_health
 from boundary.observability.metrics.shell.prometheus import PrometheusMetrics
 
 USER_ROUTE = "/api/v1/users/{id}"

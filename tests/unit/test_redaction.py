@@ -16,6 +16,7 @@ from boundary.kernel.redaction import (
     redact,
     redact_mapping,
     redact_text,
+    redact_url,
 )
 
 SENSITIVE_KEYS = [
@@ -156,6 +157,29 @@ def test_authorization_credentials_in_strings_are_replaced(text: str, expected: 
 def test_passwords_in_urls_are_replaced(text: str, expected: str) -> None:
     """Only the password of a URL goes; scheme, user, host and path stay for debugging."""
     assert redact_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://u:pa/ss@db:5432/app", f"postgresql://u:{REDACTED}@db:5432/app"),
+        ("redis://:p?w#x@cache:6379/0", f"redis://:{REDACTED}@cache:6379/0"),
+        ("mysql://u:p@ss@host/db", f"mysql://u:{REDACTED}@host/db"),
+        ("rediss://cache:6380/0", "rediss://cache:6380/0"),
+        ("memory://", "memory://"),
+    ],
+)
+def test_a_string_that_is_one_url_loses_its_whole_password(url: str, expected: str) -> None:
+    """A configured URL's password runs to the last `@`, whatever it holds (SQLAlchemy
+    accepts `/` there): nothing of it is left, in logs or on the command line."""
+    assert redact_url(url) == expected
+    assert redact_text(url) == expected
+
+
+def test_the_marker_is_the_callers_choice() -> None:
+    """`config show` prints its own marker; every URL in the text is covered."""
+    text = "from redis://:a@h/0 to postgresql://u:b@db/app"
+    assert redact_url(text, "***") == "from redis://:***@h/0 to postgresql://u:***@db/app"
 
 
 def test_strings_are_redacted_wherever_they_appear() -> None:

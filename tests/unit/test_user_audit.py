@@ -9,7 +9,7 @@ from uuid import UUID
 
 import pytest
 
-from boundary.user.core import audit, erasure, lockout
+from boundary.user.core import audit, erasure, login
 from boundary.user.core.audit import (
     CLI_ACTOR,
     ActorRef,
@@ -34,7 +34,7 @@ from boundary.user.core.audit import (
     user_resource,
     user_updated,
 )
-from boundary.user.core.lockout import LoginFailed, MfaRequired
+from boundary.user.core.login import LoginFailed, MfaRequired
 from boundary.user.core.model import AuditEvent, Session
 from boundary.user.core.permissions import Action
 from tests.fakes import builders
@@ -519,7 +519,7 @@ def test_account_unlocked_records_what_was_cleared() -> None:
     until = NOW + timedelta(minutes=5)
     locked = replace(ALICE, failed_login_count=7, lockout_until=until)
     event = audit.account_unlocked(
-        actor=None, before=locked, user=lockout.unlock(locked, NOW), ctx=CTX, now=NOW
+        actor=None, before=locked, user=login.unlock(locked, NOW), ctx=CTX, now=NOW
     )
     assert (event.event_type, event.action, event.resource) == (
         "account_unlocked",
@@ -572,7 +572,7 @@ def every_event() -> list[AuditEvent]:
             actor=ADMIN, user=erasure.erase(ALICE, now=NOW), sessions_revoked=1, ctx=CTX, now=NOW
         ),
         audit.account_unlocked(
-            actor=None, before=locked, user=lockout.unlock(locked, NOW), ctx=CTX, now=NOW
+            actor=None, before=locked, user=login.unlock(locked, NOW), ctx=CTX, now=NOW
         ),
     ]
 

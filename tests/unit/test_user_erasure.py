@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 from uuid import UUID
 
-from boundary.user.core import erasure, lockout
+from boundary.user.core import erasure, login
 from boundary.user.core.model import User
 from tests.fakes.builders import NOW
 
@@ -55,16 +55,16 @@ def test_erase_keeps_an_earlier_deletion_time() -> None:
 
 
 def test_unlock_clears_the_lock_and_the_count() -> None:
-    unlocked = lockout.unlock(ALICE, NOW)
+    unlocked = login.unlock(ALICE, NOW)
     assert (unlocked.failed_login_count, unlocked.lockout_until, unlocked.updated_at) == (
         0,
         None,
         NOW,
     )
-    assert not lockout.is_locked(unlocked, NOW)
+    assert not login.is_locked(unlocked, NOW)
 
 
 def test_unlock_of_a_clean_account_is_the_same_row() -> None:
     """Nothing to clear: the same row, so the service writes nothing."""
     clean = replace(ALICE, failed_login_count=0, lockout_until=None)
-    assert lockout.unlock(clean, NOW) is clean
+    assert login.unlock(clean, NOW) is clean

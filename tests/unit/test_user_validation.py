@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from boundary.kernel.problems import FieldError
+from boundary.user.core.changes import apply_user_patch, changed_fields, create_user
 from boundary.user.core.model import ROLES, User
 from boundary.user.core.strength import Strength
 from boundary.user.core.validation import (
@@ -22,9 +23,6 @@ from boundary.user.core.validation import (
     MIN_PASSWORD_LENGTH,
     NewUser,
     UserPatch,
-    apply_user_patch,
-    changed_fields,
-    create_user,
     load_common_passwords,
     normalize_email,
     validate_name,

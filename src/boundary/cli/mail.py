@@ -153,7 +153,7 @@ async def _with_outbox(settings: Settings, action: Callable[[Outbox], Awaitable[
     from boundary.db.shell.engine import Database
     from boundary.mail.shell.outbox import Outbox
     from boundary.observability.logging import get_logger
-    from boundary.observability.metrics.noop import NoopMetrics
+    from boundary.observability.metrics.shell.noop import NoopMetrics
 
     db = settings.database
     database = Database(

@@ -166,7 +166,7 @@ async def _with_runner(settings: Settings, action: Callable[[MigrationRunner], A
     from boundary.db.shell.engine import Database
     from boundary.migrations.shell import MigrationRunner
     from boundary.observability.logging import get_logger
-    from boundary.observability.metrics.noop import NoopMetrics
+    from boundary.observability.metrics.shell.noop import NoopMetrics
 
     db = settings.database
     database = Database(

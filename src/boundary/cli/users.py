@@ -439,7 +439,7 @@ def _text(value: object) -> str:
 
 
 def _status(user: User, now: datetime) -> str:
-    from boundary.user.core.lockout import is_locked
+    from boundary.user.core.login import is_locked
 
     if is_locked(user, now):
         return "locked"

@@ -17,6 +17,7 @@ from types import MappingProxyType
 from boundary.kernel.durations import format_duration
 
 REDACTED = "********"
+"""How `config show` and configuration errors print a secret or a URL's password."""
 ENVIRONMENT_KEY = "settings.environment"
 ENV_EXPECTED = "one of dev, test, prod (or development, testing, production)"
 BOOL_EXPECTED = "expected a boolean (true/false, 1/0, yes/no, on/off)"
@@ -279,16 +280,6 @@ def normalize_level(value: object) -> object:
 def blank_to_none(value: object) -> object:
     """``None`` for an empty string, so ``SENTRY_DSN=`` means off."""
     return None if isinstance(value, str) and not value.strip() else value
-
-
-_URL_PASSWORD = re.compile(
-    r"^(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/?#@]*):(?P<pw>.*)@(?P<tail>[^@]*)$"
-)
-
-
-def redact_url(text: str) -> str:
-    """``text`` with a URL's password replaced by the redaction marker."""
-    return _URL_PASSWORD.sub(rf"\g<head>:{REDACTED}@\g<tail>", text)
 
 
 _PROD_SECRETS = {"JWT_SECRET": "security.jwt_secret", "SESSION_SECRET": "security.session_secret"}

@@ -23,6 +23,7 @@ from boundary.config import core, model
 from boundary.config.core import ConfigInputError, Sourced
 from boundary.config.model import Settings
 from boundary.kernel.durations import format_duration
+from boundary.kernel.redaction import redact_url
 
 UNSET = "(unset)"
 _FLAGS = {"http.host": "--host", "http.port": "--port", "ops.port": "--ops-port"} | {
@@ -234,7 +235,7 @@ def _expected(error: Any, secret: bool) -> str:
 
 
 def _quoted(value: object) -> str:
-    text = repr(core.redact_url(value) if isinstance(value, str) else value)
+    text = repr(redact_url(value, core.REDACTED) if isinstance(value, str) else value)
     return text if len(text) <= 80 else f"{text[:77]}..."
 
 
@@ -306,4 +307,4 @@ def _display(key: str, value: object) -> str:
         return str(value).lower()
     if isinstance(value, list):
         return json.dumps(value)
-    return core.redact_url(str(value)) if value != "" else '""'
+    return redact_url(str(value), core.REDACTED) if value != "" else '""'

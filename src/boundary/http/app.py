@@ -24,8 +24,8 @@ from boundary.http.ops_app import OpsApp
 from boundary.http.routes import account, auth, health, test_only, users
 from boundary.observability.errors.ports import ErrorReporter
 from boundary.observability.logging import Logger, get_logger
-from boundary.observability.metrics.noop import NoopMetrics
 from boundary.observability.metrics.ports import Metrics
+from boundary.observability.metrics.shell.noop import NoopMetrics
 
 if TYPE_CHECKING:
     from boundary.config.model import Settings

@@ -86,6 +86,11 @@ _AUTH_SCHEME: Final = re.compile(r"\b(Bearer|Basic)(\s+)([A-Za-z0-9\-._~+/]+=*)"
 _URL_PASSWORD: Final = re.compile(
     r"(?P<prefix>\b[A-Za-z][A-Za-z0-9+.\-]*://[^:/?#@\s]*:)(?P<password>[^/?#\s]*)@"
 )
+# A string that is one URL and nothing else (a configured value): its password runs to the
+# last `@`, so one holding an unencoded `/`, `?`, `#` or `@` (drivers accept them) goes whole.
+_WHOLE_URL_PASSWORD: Final = re.compile(
+    r"(?P<prefix>[A-Za-z][A-Za-z0-9+.\-]*://[^:/?#@\s]*:)(?P<password>\S*)@(?P<rest>[^@\s]*)"
+)
 
 
 @lru_cache(maxsize=4096)
@@ -99,9 +104,22 @@ def is_sensitive_key(key: str) -> bool:
 
 def redact_text(text: str) -> str:
     """`text` with Authorization credentials and URL passwords replaced by `REDACTED`."""
-    if "://" in text:
-        text = _URL_PASSWORD.sub(_hide_url_password, text)
-    return _AUTH_SCHEME.sub(_hide_credential, text)
+    return _AUTH_SCHEME.sub(_hide_credential, redact_url(text))
+
+
+def redact_url(text: str, marker: str = REDACTED) -> str:
+    """`text` with the password of each `scheme://user:password@host` URL in it replaced by
+    `marker` (scheme, user, host and path stay, for debugging).
+
+    The one place a URL's password is hidden: logs, error reports, `config show` (which passes
+    its own marker) and the URLs the database and rate-limit storage log all come here.
+    """
+    if "://" not in text:
+        return text
+    whole = _WHOLE_URL_PASSWORD.fullmatch(text)
+    if whole is not None:
+        return f"{whole['prefix']}{marker}@{whole['rest']}"
+    return _URL_PASSWORD.sub(lambda match: f"{match['prefix']}{marker}@", text)
 
 
 def redact(value: Any, _depth: int = 0) -> Any:
@@ -149,10 +167,6 @@ def _is_sensitive(key: object) -> bool:
     if isinstance(key, bytes):
         key = key.decode("latin-1")
     return isinstance(key, str) and is_sensitive_key(key)
-
-
-def _hide_url_password(match: re.Match[str]) -> str:
-    return f"{match['prefix']}{REDACTED}@"
 
 
 def _hide_credential(match: re.Match[str]) -> str:

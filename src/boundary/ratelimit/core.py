@@ -1,25 +1,22 @@
-"""Rate limiting core (pure): quotas, `Allow | Deny` decisions, headers, client IP, failure mode.
+"""Rate limiting core (pure): quotas, `Allow | Deny` decisions, headers, failure mode.
 
 Stdlib only and never async. The shell counts (the `limits` library over memory or Redis) and
 hands the counts in with the current time; everything decided from them lives here: what the
-client is told (`RateLimit-*`, `Retry-After` as delta-seconds, §13), which address is the
-client (§5), which routes are exempt or carry their own limit, and what a limit does while its
-shared storage is unreachable.
+client is told (`RateLimit-*`, `Retry-After` as delta-seconds, §13), which routes are exempt
+or carry their own limit, and what a limit does while its shared storage is unreachable.
+Which address is the client is decided in `kernel.client_ip`.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
 Mode = Literal["open", "closed"]
 """What a limit does while the shared storage is unreachable; see `on_storage_failure`."""
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 EXEMPT_PATHS: Final = frozenset({"/health", "/metrics", "/docs", "/redoc", "/openapi.json"})
 EXEMPT_PREFIXES: Final = ("/health/", "/docs/", "/api/v1/_test/", "/admin/static/")
@@ -117,66 +114,6 @@ def policy(quota: Quota) -> str:
 def is_exempt(path: str) -> bool:
     """Health, metrics, docs and the test-only routes are never limited (§5)."""
     return path in EXEMPT_PATHS or path.startswith(EXEMPT_PREFIXES)
-
-
-# --- client IP ---------------------------------------------------------------------------------
-
-
-def parse_networks(values: Iterable[str]) -> tuple[Network, ...]:
-    """Trusted proxies as networks; a bare address is a /32 (or /128) network."""
-    return tuple(ipaddress.ip_network(value.strip(), strict=False) for value in values)
-
-
-def client_ip(
-    peer: str | None, forwarded_for: str | None, trusted: Sequence[Network]
-) -> str | None:
-    """The client's address (§5): the socket peer, or — when the peer is a trusted proxy — the
-    right-most `X-Forwarded-For` hop that is not itself a trusted proxy.
-
-    Hops are walked right to left, since only the right-most entries were written by our own
-    proxies; everything left of the first untrusted hop is the client's to invent. An
-    unreadable hop ends the walk at the nearest proxy we trust; when every hop is a trusted
-    proxy the left-most is the client. A peer that is not an IP address is returned as it is.
-    """
-    if peer is None:
-        return None
-    peer_address = parse_address(peer)
-    if peer_address is None:
-        return peer
-    if not forwarded_for or not is_trusted(peer_address, trusted):
-        return str(peer_address)
-    nearest = peer_address
-    for hop in reversed(forwarded_for.split(",")):
-        if not hop.strip():
-            continue
-        address = parse_address(hop)
-        if address is None:
-            break
-        if not is_trusted(address, trusted):
-            return str(address)
-        nearest = address
-    return str(nearest)
-
-
-def is_trusted(address: Address, trusted: Sequence[Network]) -> bool:
-    return any(address in network for network in trusted)
-
-
-def parse_address(text: str) -> Address | None:
-    """An address from a peer or hop: `1.2.3.4`, `1.2.3.4:80`, `::1`, `[::1]:80`; IPv4-mapped
-    IPv6 addresses become IPv4 (a dual-stack socket reports IPv4 peers that way)."""
-    value = text.strip()
-    if value.startswith("["):
-        value = value[1 : value.find("]")] if "]" in value else ""
-    elif value.count(":") == 1:
-        value = value.partition(":")[0]
-    try:
-        address = ipaddress.ip_address(value)
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
 
 
 # --- per-route overrides -----------------------------------------------------------------------

@@ -20,10 +20,10 @@ import orjson
 from boundary.http.middleware.correlation import HEADER as CORRELATION_HEADER
 from boundary.http.middleware.correlation import new_correlation_id
 from boundary.http.middleware.security_headers import SecurityHeaderValues, security_header_list
+from boundary.kernel import client_ip as client_addresses
 from boundary.kernel.correlation import choose_correlation_id
 from boundary.kernel.problems import problem_body, standard_problem
 from boundary.observability.logging import Logger
-from boundary.ratelimit import core as client_addresses
 
 EVENT: Final = "request_refused"
 _FORWARDED_FOR: Final = b"x-forwarded-for"

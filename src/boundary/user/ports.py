@@ -1,13 +1,15 @@
-"""What the user services need from the world: repositories inside one unit of work.
+"""What the user services need from the world: repositories inside one unit of work, and
+cryptography (password hashing, access tokens, MFA codes).
 
 Every use case runs in one unit of work: the change and its audit row commit together or not
 at all. Adapters: `user.shell.persistence` (SQLAlchemy, all three databases) and the fakes in
-`tests/fakes/`; one contract suite runs against each.
+`tests/fakes/`; one contract suite runs against each. Salted, slow or secret-keyed work sits
+behind the last three ports; adapters: `user.shell.crypto` (argon2-cffi, PyJWT, pyotp).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
@@ -16,6 +18,7 @@ from uuid import UUID
 from boundary.kernel.pagination import Page
 from boundary.ratelimit.core import Deny
 from boundary.user.core.model import AuditEvent, AuditFilter, Session, User, UserFilter
+from boundary.user.core.strength import Strength
 
 
 class EmailTaken(Exception):
@@ -122,6 +125,10 @@ class UnitOfWork(Protocol):
     async def commit(self) -> None:
         """Make the unit's changes durable; leaving without commit rolls back."""
 
+    async def forget_elsewhere(self, user_id: UUID, email: str) -> None:
+        """Delete, in this unit, what other modules keep about the person (their queued and
+        sent mail, their one-time account tokens): erasure's reach beyond the user tables."""
+
 
 UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
 
@@ -148,3 +155,55 @@ class FailureLimit(Protocol):
 
     async def record_failure(self, subject: str | None) -> None:
         """Count one failed attempt of `subject`."""
+
+
+class PasswordHasherPort(Protocol):
+    async def hash(self, password: str) -> str:
+        """A new salted hash of `password`, in the adapter's current parameters."""
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        """Whether `password` matches; False, never an exception, for a malformed hash."""
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        """True when the hash was made with other parameters: re-hash after a good login."""
+
+    async def verify_dummy(self, password: str) -> None:
+        """Spend what `verify` spends, for a login whose email matched no user."""
+
+
+class TokenCodec(Protocol):
+    def sign(self, claims: Mapping[str, object]) -> str:
+        """A signed token carrying `claims` (which must include exp, iat, sub and jti)."""
+
+    def verify(self, token: str) -> dict[str, object] | None:
+        """The claims of a valid, unexpired token signed with a configured key, else None."""
+
+
+class SecretCodes(Protocol):
+    """Random secrets and one-time codes: TOTP, MFA backup codes, session tokens."""
+
+    def new_totp_secret(self) -> str:
+        """A new base32 TOTP secret."""
+
+    def totp_uri(self, secret: str, *, email: str, issuer: str = "Boundary") -> str:
+        """The ``otpauth://`` provisioning URI for an authenticator app."""
+
+    def totp_step(
+        self, secret: str, code: str, *, at: datetime, valid_window: int = 1
+    ) -> int | None:
+        """The time step `code` is the TOTP of, within `valid_window` steps of `at`; None when
+        it matches none. The step lets the service refuse a code used before (RFC 6238 §5.2)."""
+
+    def new_backup_codes(self, count: int = 10) -> list[str]:
+        """`count` distinct, human-typable one-time backup codes."""
+
+    def new_session_token(self) -> str:
+        """A new opaque, unguessable session token."""
+
+
+class PasswordStrength(Protocol):
+    """Estimating how guessable a password is (zxcvbn in the shell); the core judges it."""
+
+    def estimate(self, password: str, user_inputs: Sequence[str]) -> Strength:
+        """The strength of `password` for a user described by `user_inputs`."""
+        ...

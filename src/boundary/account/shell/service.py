@@ -20,7 +20,7 @@ from typing import Final
 
 from boundary.account import core
 from boundary.account.core import TokenKind
-from boundary.account.shell.unit import AccountUnit, AccountUnitFactory
+from boundary.account.ports import AccountUnit, AccountUnitFactory
 from boundary.kernel.errors import Invalid, Unavailable
 from boundary.kernel.problems import FieldError
 from boundary.mail.shell.module import MailModule

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Column, MetaData, String, Table, func, insert, select, update
+from sqlalchemy import Column, MetaData, String, Table, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from boundary.account.core import AccountToken, TokenKind
@@ -33,6 +33,11 @@ _COLUMNS = tuple(t.c.keys())
 
 def _token(row: Any) -> AccountToken:
     return AccountToken(**dict(zip(_COLUMNS, row, strict=True)))
+
+
+async def forget_user(conn: AsyncConnection, user_id: UUID, email: str) -> None:
+    """Erasure (a `Forgetter` of the user unit): delete every token issued to the user."""
+    await conn.execute(delete(t).where(t.c.user_id == user_id))
 
 
 class SqlAccountTokens:

@@ -1,25 +1,24 @@
-"""The account unit of work (shell): the user repositories plus `tokens` and `outbox` on the
-same connection and transaction, so a token, its mail and the audit row commit together."""
+"""The account unit of work (shell, the adapter of `account.ports`): the user repositories
+plus `tokens` and `outbox` on the same connection and transaction, so a token, its mail and
+the audit row commit together."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Protocol
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from boundary.account.ports import AccountTokens, AccountUnit, AccountUnitFactory, Mailbox
 from boundary.account.shell.tokens import SqlAccountTokens
 from boundary.db.shell.engine import Database
 from boundary.mail.core import Message
 from boundary.mail.shell import outbox
-from boundary.user.ports import UnitOfWork
 from boundary.user.shell.persistence.unit_of_work import ChangedUsers, SqlUnitOfWork
 
 
-class Mailbox:
+class SqlMailbox:
     """Queue mail on the unit's connection (the outbox row commits with the unit)."""
 
     def __init__(self, conn: AsyncConnection) -> None:
@@ -29,22 +28,14 @@ class Mailbox:
         await outbox.enqueue(self._conn, id=id, message=message, now=now)
 
 
-class AccountUnit(UnitOfWork, Protocol):
-    tokens: SqlAccountTokens
-    mail: Mailbox
-
-
-AccountUnitFactory = Callable[[], AbstractAsyncContextManager[AccountUnit]]
-
-
 class SqlAccountUnit(SqlUnitOfWork):
-    tokens: SqlAccountTokens
+    tokens: AccountTokens
     mail: Mailbox
 
     def _bind(self, conn: AsyncConnection, changed: set[UUID] | None = None) -> None:
         super()._bind(conn, changed)
         self.tokens = SqlAccountTokens(conn)
-        self.mail = Mailbox(conn)
+        self.mail = SqlMailbox(conn)
 
 
 def account_unit_factory(

@@ -12,6 +12,8 @@ from typing import Literal
 
 from sqlalchemy.engine import URL, make_url
 
+from boundary.kernel.redaction import redact_url
+
 Dialect = Literal["postgresql", "mysql", "sqlite"]
 
 _DRIVERS: dict[str, tuple[Dialect, str]] = {
@@ -54,4 +56,4 @@ def ensure_sqlite_directory(url: URL) -> None:
 
 def display_url(url: str) -> str:
     """The URL with its password hidden, for logs and error messages."""
-    return make_url(url).render_as_string(hide_password=True)
+    return redact_url(url)

@@ -4,7 +4,7 @@ Sits inside the edge (after correlation id, access log and security headers), so
 logged, carries the correlation id and the security headers like any other answer. For every
 HTTP request it:
 
-1. resolves the client IP (`core.client_ip`: the peer, or the right-most untrusted
+1. resolves the client IP (`kernel.client_ip`: the peer, or the right-most untrusted
    `X-Forwarded-For` hop behind a trusted proxy) into `scope["state"]["client_ip"]`, where
    the access log and audit rows read it — also when limiting is off;
 2. skips exempt paths (health, metrics, docs, test routes);
@@ -27,6 +27,7 @@ from boundary.http.errors import (
     VERIFIED_BEARER_STATE_KEY,
     send_problem,
 )
+from boundary.kernel import client_ip as client_addresses
 from boundary.kernel.problems import Problem, standard_problem
 from boundary.observability.logging import Logger
 from boundary.observability.metrics.ports import Metrics
@@ -81,7 +82,7 @@ class RateLimitMiddleware:
         self._tokens = tokens
         self._log = logger
         self._metrics = metrics
-        self._trusted = core.parse_networks(trusted_proxies)
+        self._trusted = client_addresses.parse_networks(trusted_proxies)
         self._overrides = RouteOverrides(overrides)
         self._per_ip_paths = frozenset(per_ip_paths)
 
@@ -91,7 +92,7 @@ class RateLimitMiddleware:
             return
         authorization, forwarded_for = _headers(scope)
         client = scope.get("client")
-        ip = core.client_ip(client[0] if client else None, forwarded_for, self._trusted)
+        ip = client_addresses.client_ip(client[0] if client else None, forwarded_for, self._trusted)
         state: dict[str, Any] = scope.setdefault("state", {})
         state["client_ip"] = ip
         if self._limiter is None or core.is_exempt(scope["path"]):

@@ -214,9 +214,10 @@ async def update_user(
     description=(
         "Without `erase`: a soft delete — the account can no longer sign in, its sessions are"
         " revoked, the row and its email stay. With `erase=true`: erasure — the row is"
-        " anonymised (email, name, password, MFA), its sessions and backup codes deleted, and"
-        " the audit rows keep the account under a pseudonymous address; the email can be"
-        " registered again. A soft-deleted user can still be erased."
+        " anonymised (email, name, password, MFA), its sessions, backup codes, mail and reset"
+        " or verification tokens deleted, and the audit rows keep the account under a"
+        " pseudonymous address; the email can be registered again. A soft-deleted user can"
+        " still be erased."
     ),
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from boundary.config.model import Settings
 from boundary.db.shell.engine import Database
-from boundary.kernel.clock import Clock
+from boundary.kernel.ports import Clock
 from boundary.mail.core import Backoff, LogTarget, parse_mail_url
 from boundary.mail.ports import MailTransport
 from boundary.mail.shell.log import LogTransport

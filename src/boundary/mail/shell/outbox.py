@@ -36,6 +36,12 @@ def _due(now: datetime) -> Any:
     )
 
 
+async def forget_recipient(conn: AsyncConnection, user_id: UUID, email: str) -> None:
+    """Erasure (a `Forgetter` of the user unit): delete every message to the address, queued,
+    failed or sent (a message the sender holds right now may still go out)."""
+    await conn.execute(delete(t).where(func.lower(t.c.recipient) == email.lower()))
+
+
 async def enqueue(conn: AsyncConnection, *, id: UUID, message: Message, now: datetime) -> None:
     """Queue `message` in the caller's transaction; due at once."""
     await conn.execute(

@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from boundary.kernel.clock import Clock
+from boundary.kernel.ports import Clock
 from boundary.mail.core import Backoff, GiveUp, QueuedMessage, after_failure
 from boundary.mail.ports import DeliveryFailed, MailTransport
 from boundary.mail.shell.outbox import Outbox

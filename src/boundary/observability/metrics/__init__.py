@@ -1,1 +1,1 @@
-"""Metrics: the port and its adapters (Prometheus exposition for the ops listener)."""
+"""Metrics: the port (`ports.py`), naming and label rules (`core.py`), adapters (`shell/`)."""

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
-from typing import Final, Literal, TypeVar
+from typing import TYPE_CHECKING, Final, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import limits
@@ -33,10 +33,14 @@ from limits.aio.strategies import (
 )
 from limits.storage import storage_from_string
 
+from boundary.kernel.redaction import redact_url
 from boundary.observability.logging import Logger
 from boundary.ratelimit import core
 from boundary.ratelimit.core import Decision, Mode, Quota
 from boundary.ratelimit.shell.redis_sliding import SlidingWindowScript
+
+if TYPE_CHECKING:
+    import redis.asyncio
 
 Strategy = Literal["moving-window", "sliding-window-counter"]
 STRATEGIES: Final[dict[str, type[MovingWindowRateLimiter | SlidingWindowCounterRateLimiter]]] = {
@@ -58,8 +62,12 @@ def make_quota(name: str, rate: str, mode: Mode = "open") -> Quota:
     return Quota(name=name, rate=rate, amount=item.amount, window=item.get_expiry(), mode=mode)
 
 
-def open_storage(url: str, *, key_prefix: str, timeout: float) -> Storage:
-    """The async storage for `url`; a Redis connect gives up after `timeout` seconds.
+def open_storage(
+    url: str, *, key_prefix: str, timeout: float
+) -> tuple[Storage, redis.asyncio.ConnectionPool | None]:
+    """The async storage for `url` and, for Redis, the connection pool it runs on, which the
+    caller closes (limits' storages have no close of their own); a Redis connect gives up
+    after `timeout` seconds.
 
     Reads carry no socket timeout of their own: every call is already bounded by
     `asyncio.timeout` in `LimitsLimiter`, and redis-py's per-read timeout costs a third of
@@ -69,25 +77,21 @@ def open_storage(url: str, *, key_prefix: str, timeout: float) -> Storage:
     if scheme not in SUPPORTED_SCHEMES:
         raise ValueError(f"rate_limit.storage_url: unsupported scheme {scheme!r}")
     if scheme == "memory":
-        return MemoryStorage()
+        return MemoryStorage(), None
+    # Imported here: a worker limiting in memory never loads the Redis client.
+    from redis.asyncio import ConnectionPool
+
+    # `connection_pool` is a documented parameter of limits' async RedisStorage (its client is
+    # built on the pool), though its annotation admits only scalar options.
+    pool = ConnectionPool.from_url(url, socket_connect_timeout=timeout)
     storage = storage_from_string(
         "async+" + url,
         implementation="redispy",
         key_prefix=key_prefix,
-        socket_connect_timeout=timeout,
+        connection_pool=pool,  # type: ignore[arg-type]
     )
     assert isinstance(storage, Storage)
-    return storage
-
-
-def display_url(url: str) -> str:
-    """`url` for logs: any password replaced by `***`."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    user = parts.username or ""
-    return parts._replace(netloc=f"{user}:***@{host}").geturl()
+    return storage, pool
 
 
 class LimitsLimiter:
@@ -106,7 +110,10 @@ class LimitsLimiter:
         clock: Callable[[], float] = time.monotonic,
         storage: Storage | None = None,
     ) -> None:
-        self._storage = storage or open_storage(storage_url, key_prefix=key_prefix, timeout=timeout)
+        self._pool: redis.asyncio.ConnectionPool | None = None
+        if storage is None:
+            storage, self._pool = open_storage(storage_url, key_prefix=key_prefix, timeout=timeout)
+        self._storage = storage
         self._shared: RateLimiter = STRATEGIES[strategy](self._storage)
         self._remote = not isinstance(self._storage, MemoryStorage)
         # Redis + sliding-window counter: hit and window stats in one round trip.
@@ -118,7 +125,7 @@ class LimitsLimiter:
         self._local: RateLimiter = STRATEGIES[strategy](self._local_storage)
         self._items: dict[str, limits.RateLimitItem] = {}
         self._log = logger
-        self._url = display_url(storage_url)
+        self._url = redact_url(storage_url)
         self._timeout = timeout
         self._retry_interval = retry_interval
         self._error_log_interval = error_log_interval
@@ -178,13 +185,12 @@ class LimitsLimiter:
     async def aclose(self) -> None:
         """Close the Redis connections and stop the memory storages' expiry tasks."""
         for storage in (self._storage, self._local_storage):
-            timer = getattr(storage, "timer", None)
-            if isinstance(timer, asyncio.Task):
-                timer.cancel()
-        client = getattr(getattr(self._storage, "bridge", None), "storage", None)
-        close = getattr(client, "aclose", None)
-        if close is not None:
-            await close()
+            # limits starts this task on a hit and cancels it only when the storage is
+            # garbage-collected; the test of `aclose` pins that nothing is left running.
+            if isinstance(storage, MemoryStorage) and storage.timer is not None:
+                storage.timer.cancel()
+        if self._pool is not None:
+            await self._pool.aclose()
 
     # --- internals -----------------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ from enum import StrEnum
 from typing import Final, Literal
 from uuid import UUID
 
-from boundary.user.core.lockout import LoginFailed, LoginFailureReason, MfaRequired
+from boundary.user.core.login import LoginFailed, LoginFailureReason, MfaRequired
 from boundary.user.core.model import AuditEvent, Role, Session, User
 from boundary.user.core.sessions import clip_user_agent
 from boundary.user.core.text import visible

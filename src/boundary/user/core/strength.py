@@ -1,8 +1,8 @@
 """User core (pure): how strong a password must be, decided on an estimate the shell gathers.
 
 Estimating strength is computation done by a library (zxcvbn: dictionaries, keyboard
-patterns, dates, repeats), so it sits behind the `PasswordStrength` port with its adapter in
-the shell; this module decides. The estimate comes as a plain `Strength` — zxcvbn's score
+patterns, dates, repeats), so it sits behind the `PasswordStrength` port (`user.ports`) with its
+adapter in the shell; this module decides. The estimate comes as a plain `Strength` — zxcvbn's score
 0–4 and its feedback in words — and `judge_strength` turns a score below the configured
 minimum (`security.password_min_score`) into a field error that tells the user why and what
 to do instead.
@@ -14,9 +14,8 @@ address, its parts and the name, so a password built from them scores low.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Final
 
 from boundary.kernel.problems import FieldError
 
@@ -38,12 +37,6 @@ class Strength:
     score: int
     warning: str | None = None
     suggestions: tuple[str, ...] = ()
-
-
-class PasswordStrength(Protocol):
-    def estimate(self, password: str, user_inputs: Sequence[str]) -> Strength:
-        """The strength of `password` for a user described by `user_inputs`."""
-        ...
 
 
 def user_inputs(*, email: str | None, name: str | None) -> tuple[str, ...]:

@@ -17,13 +17,12 @@ import re
 import string
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final
-from uuid import UUID
 
 from boundary.kernel.problems import FieldError
-from boundary.user.core.model import ROLES, Role, User
+from boundary.user.core.model import ROLES, Role
 from boundary.user.core.strength import Strength, judge_strength
 from boundary.user.core.text import CONTROL_MESSAGE, has_control_characters
 
@@ -387,53 +386,3 @@ def parse_date_time(raw: str, *, field: str) -> datetime | FieldError:
         return moment.astimezone(UTC)
     except OverflowError:  # 0001-01-01T00:00:00+05:00 is before year 1 in UTC
         return FieldError(field=field, message="is out of range")
-
-
-# --- turning validated input into entities ---------------------------------------------------
-
-
-def create_user(new: NewUser, *, id: UUID, password_hash: str, now: datetime) -> User:
-    """The `User` to insert for a validated request: active, no MFA, no logins yet."""
-    return User(
-        id=id,
-        email=new.email,
-        name=new.name,
-        password_hash=password_hash,
-        role=new.role,
-        created_at=now,
-        updated_at=now,
-    )
-
-
-def changed_fields(user: User, patch: UserPatch) -> frozenset[str]:
-    """The patch's fields whose value differs from the user's (for audit and a no-op check)."""
-    current: dict[str, object] = {
-        "email": user.email,
-        "name": user.name,
-        "role": user.role,
-        "active": user.active,
-    }
-    wanted: dict[str, object] = {
-        "email": patch.email,
-        "name": patch.name,
-        "role": patch.role,
-        "active": patch.active,
-    }
-    return frozenset(key for key in patch.fields if wanted[key] != current[key])
-
-
-def apply_user_patch(user: User, patch: UserPatch, *, now: datetime) -> User:
-    """The user with the patch applied; `updated_at` moves only when something changed. A new
-    email is not verified (whoever reads mail there has not proved it yet)."""
-    changed = changed_fields(user, patch)
-    if not changed:
-        return user
-    return replace(
-        user,
-        email=user.email if patch.email is None else patch.email,
-        email_verified_at=None if "email" in changed else user.email_verified_at,
-        name=user.name if patch.name is None else patch.name,
-        role=user.role if patch.role is None else patch.role,
-        active=user.active if patch.active is None else patch.active,
-        updated_at=now,
-    )

@@ -34,7 +34,7 @@ from boundary.user.core.errors import (
     Unauthenticated,
     UserNotFound,
 )
-from boundary.user.core.lockout import (
+from boundary.user.core.login import (
     LoginAttempt,
     LoginDecision,
     LoginFailed,

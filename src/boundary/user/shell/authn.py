@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from uuid import UUID
 
-from boundary.kernel.clock import Clock
+from boundary.kernel.ports import Clock
 from boundary.observability.logging import Logger
 from boundary.user.core import sessions as session_rules
 from boundary.user.core import tokens
@@ -23,9 +23,8 @@ from boundary.user.core.audit import ActorRef, actor_of
 from boundary.user.core.errors import Unauthenticated
 from boundary.user.core.model import Session, User
 from boundary.user.core.permissions import Actor
-from boundary.user.ports import ReadersFactory, UnitOfWorkFactory
+from boundary.user.ports import ReadersFactory, TokenCodec, UnitOfWorkFactory
 from boundary.user.shell.auth_cache import AuthCache
-from boundary.user.shell.crypto_ports import TokenCodec
 
 
 @dataclass(frozen=True, slots=True)

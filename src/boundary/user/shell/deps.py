@@ -5,15 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from boundary.kernel.clock import Clock, Ids
+from boundary.kernel.ports import Clock, Ids
 from boundary.observability.logging import Logger
 from boundary.observability.metrics.ports import Metrics
 from boundary.user.core.errors import Invalid
-from boundary.user.core.strength import PasswordStrength
 from boundary.user.core.validation import validate_password
-from boundary.user.ports import FailureLimit, ReadersFactory, UnitOfWorkFactory
+from boundary.user.ports import (
+    FailureLimit,
+    PasswordHasherPort,
+    PasswordStrength,
+    ReadersFactory,
+    SecretCodes,
+    TokenCodec,
+    UnitOfWorkFactory,
+)
 from boundary.user.shell.auth_cache import AuthCache
-from boundary.user.shell.crypto_ports import PasswordHasherPort, SecretCodes, TokenCodec
 from boundary.user.shell.strength import ZxcvbnStrength, estimate_for
 
 
@@ -25,7 +31,6 @@ class UserPolicy:
     session_ttl: int
     lockout_threshold: int
     lockout_seconds: int
-    touch_interval: int = 60
     password_min_score: int = 3
     require_verified_email: bool = False
 

@@ -6,7 +6,7 @@ hasher, a fixed clock) through it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from importlib import resources
@@ -16,17 +16,23 @@ from uuid import UUID
 from boundary.config.model import Settings
 from boundary.db.shell.change_feed import PgChangeFeed
 from boundary.db.shell.engine import Database
+from boundary.kernel.ports import Clock
 from boundary.observability.logging import get_logger
 from boundary.observability.metrics.ports import Metrics
 from boundary.ratelimit.shell import RateLimiting
 from boundary.user.core.validation import COMMON_PASSWORDS_RESOURCE, load_common_passwords
+from boundary.user.ports import UnitOfWorkFactory
 from boundary.user.shell.access import AccessControl
 from boundary.user.shell.auth_cache import AuthCache
 from boundary.user.shell.auth_service import AuthService
 from boundary.user.shell.authn import Authenticator
 from boundary.user.shell.crypto import Argon2Passwords, JwtTokens, PyotpCodes
 from boundary.user.shell.deps import UserDeps, UserPolicy
-from boundary.user.shell.persistence import sql_readers_factory, sql_unit_of_work_factory
+from boundary.user.shell.persistence import (
+    Forgetter,
+    sql_readers_factory,
+    sql_unit_of_work_factory,
+)
 from boundary.user.shell.user_service import UserService
 from boundary.world import RandomIds, SystemClock
 
@@ -42,11 +48,11 @@ class UserModule:
     """Keeps `deps.cache` on while PostgreSQL's change channel is live; None: no cache."""
 
     @property
-    def clock(self) -> Any:
+    def clock(self) -> Clock:
         return self.deps.clock
 
     @property
-    def units(self) -> Any:
+    def units(self) -> UnitOfWorkFactory:
         return self.deps.units
 
     async def start(self) -> None:
@@ -76,12 +82,15 @@ def build_user_module(
     rate_limit: RateLimiting,
     *,
     on_login_failure: Callable[[], None] | None = None,
+    forgetters: Sequence[Forgetter] = (),
     **overrides: Any,
 ) -> UserModule:
     security = settings.security
     cache = AuthCache(ttl=settings.cache.ttl, max_entries=settings.cache.max_entries)
     deps = UserDeps(
-        units=sql_unit_of_work_factory(database, on_commit=cache.invalidate_users),
+        units=sql_unit_of_work_factory(
+            database, on_commit=cache.invalidate_users, forgetters=forgetters
+        ),
         readers=sql_readers_factory(database),
         passwords=overrides.get("passwords")
         or Argon2Passwords(

@@ -16,12 +16,12 @@ import zxcvbn_rs_py
 
 from boundary.user.core.strength import (
     MAX_ESTIMATED_LENGTH,
-    PasswordStrength,
     Strength,
     user_inputs,
 )
 from boundary.user.core.text import has_control_characters
 from boundary.user.core.validation import estimable
+from boundary.user.ports import PasswordStrength
 
 
 def estimate_for(

@@ -36,7 +36,7 @@ from boundary.kernel.pagination import Page, Window
 from boundary.kernel.problems import FieldError
 from boundary.observability.logging import get_logger
 from boundary.observability.operations import operation
-from boundary.user.core import admins, audit, erasure, lockout, mfa
+from boundary.user.core import admins, audit, changes, erasure, login, mfa
 from boundary.user.core import sessions as session_rules
 from boundary.user.core import validation as rules
 from boundary.user.core.audit import ActorRef, RequestContext
@@ -84,7 +84,7 @@ class UserService:
         new = self._validated(email=email, name=name, password=password, role=role)
         password_hash = await self._deps.passwords.hash(new.password)
         now = self._deps.clock.now()
-        user = rules.create_user(
+        user = changes.create_user(
             new, id=self._deps.ids.new_id(), password_hash=password_hash, now=now
         )
         async with self._deps.units() as unit:
@@ -113,7 +113,7 @@ class UserService:
         now = self._deps.clock.now()
         async with self._deps.units() as unit:
             before = _live(await unit.users.get(user_id))
-            after = rules.apply_user_patch(before, checked, now=now)
+            after = changes.apply_user_patch(before, checked, now=now)
             if after == before:
                 return before
             await _keep_an_admin(unit, before, after)
@@ -245,6 +245,7 @@ class UserService:
             await unit.sessions.delete_for_user(user_id)
             await unit.backup_codes.replace(user_id, [], now)
             await unit.audit.pseudonymise(user.email, erased.email)
+            await unit.forget_elsewhere(user_id, user.email)
             event = audit.user_erased(
                 actor=actor, user=erased, sessions_revoked=revoked, ctx=ctx, now=now
             )
@@ -287,7 +288,7 @@ class UserService:
         now = self._deps.clock.now()
         async with self._deps.units() as unit:
             user = _live(await unit.users.get(user_id))
-            unlocked = lockout.unlock(user, now)
+            unlocked = login.unlock(user, now)
             if unlocked == user:
                 return False
             await unit.users.save(unlocked)

@@ -6,10 +6,12 @@ client adding `_total` to counters); timings are Histograms **in milliseconds** 
 `core.SPECS`; other names take the tag keys of their first use).
 
 Multiprocess (`boundary serve --workers N`): the serve command calls `prepare_multiprocess(dir)`
-in the parent before any worker starts. Every worker then writes its values to files in that
-directory and `exposition()` aggregates all of them with a `MultiProcessCollector`; gauges use
-the `aggregation` of their spec (`livesum` for pool gauges, `livemax` for sessions). This module
-owns the process-wide prometheus-client state; `reset_multiprocess()` undoes it in tests.
+in the parent before any worker starts, which sets `PROMETHEUS_MULTIPROC_DIR`. prometheus-client
+reads that variable once, when a process first imports it; the workers are spawned (fresh
+interpreters) afterwards, so each writes its values to files in that directory, and
+`exposition()` aggregates all of them with a `MultiProcessCollector`; gauges use the
+`aggregation` of their spec (`livesum` for pool gauges, `livemax` for sessions). The parent
+records nothing itself. `reset_multiprocess()` undoes the variable in tests.
 """
 
 from __future__ import annotations
@@ -28,10 +30,11 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    PlatformCollector,
+    ProcessCollector,
     disable_created_metrics,
     generate_latest,
     multiprocess,
-    values,
 )
 
 from boundary.observability.logging import get_logger
@@ -45,18 +48,24 @@ disable_created_metrics()  # type: ignore[no-untyped-call]
 MULTIPROC_ENV: Final = "PROMETHEUS_MULTIPROC_DIR"
 
 # prometheus-client's multiprocess helpers carry no type hints.
-_values: Any = values
 _multiprocess: Any = multiprocess
 
-Exposition = Callable[[], tuple[bytes, str]]
+
+def build_registry() -> CollectorRegistry:
+    """A fresh registry with process and platform metrics (never the client's global one)."""
+    registry = CollectorRegistry(auto_describe=True)
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    return registry
 
 
 def prepare_multiprocess(directory: str | os.PathLike[str]) -> None:
-    """Switch this process (and the workers it starts afterwards) to multiprocess mode.
+    """Make the worker processes started from now on share their values through `directory`.
 
-    Creates `directory` (emptying what a previous run left), sets `PROMETHEUS_MULTIPROC_DIR`
-    for children, and makes metrics created from now on in this process write there too
-    (prometheus-client decides that once at import, so the choice is refreshed here).
+    Creates `directory` (emptying what a previous run left) and sets `PROMETHEUS_MULTIPROC_DIR`,
+    which a spawned worker inherits before it first imports prometheus-client: the public way
+    to choose the mode. This process keeps the mode it imported the client with; it reads the
+    directory (`exposition`) and tidies it (`worker_exited`), and records nothing itself.
     """
     path = Path(directory)
     if path.exists():
@@ -64,13 +73,11 @@ def prepare_multiprocess(directory: str | os.PathLike[str]) -> None:
             stale.unlink(missing_ok=True)
     path.mkdir(parents=True, exist_ok=True)
     os.environ[MULTIPROC_ENV] = str(path)
-    _values.ValueClass = _values.get_value_class()
 
 
 def reset_multiprocess(*, remove_directory: bool = False) -> None:
-    """Back to single-process mode (tests); optionally delete the directory's files."""
+    """Unset the directory again (tests); optionally delete its files."""
     directory = os.environ.pop(MULTIPROC_ENV, None)
-    _values.ValueClass = _values.get_value_class()
     if remove_directory and directory:
         shutil.rmtree(directory, ignore_errors=True)
 

@@ -9,7 +9,9 @@ carries the constant tags `service:…`, `env:…`, `version:…`. Timings are d
 Tags go out verbatim (`path:/api/v1/users/{id}`, as §13 requires): the client's own tag
 normalisation would turn `{id}` into `_id_`, so `_VerbatimTagsDogStatsd` adds the call's tags
 itself and only replaces the characters that would break the datagram (`|`, `,`, newlines).
-That override leans on `DogStatsd._serialize_metric`; the tests pin the wire format.
+That override leans on the private `DogStatsd._serialize_metric` (the client offers no public
+way to send tags unnormalised): datadog is pinned in constraints.txt and the unit tests pin
+the wire format, so an upgrade that changes the hook fails them instead of renaming tags.
 """
 
 from __future__ import annotations

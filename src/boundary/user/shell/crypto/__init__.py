@@ -1,6 +1,6 @@
 """Cryptography adapters (shell): argon2id passwords, HS256 access tokens, TOTP and tokens.
 
-Ports: `boundary.user.shell.crypto_ports`. `build_system` makes one `Argon2Passwords` (and
+Ports: `boundary.user.ports`. `build_system` makes one `Argon2Passwords` (and
 closes it at shutdown), one `JwtTokens` from ``security.jwt_secret`` and
 ``security.jwt_previous_secrets``, and one `PyotpCodes`.
 """
@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # the adapters satisfy their ports (checked by mypy, free at run time)
-    from boundary.user.shell.crypto_ports import PasswordHasherPort, SecretCodes, TokenCodec
+    from boundary.user.ports import PasswordHasherPort, SecretCodes, TokenCodec
 
     def _conforms(p: Argon2Passwords, t: JwtTokens, c: PyotpCodes) -> None:
         _p: PasswordHasherPort = p

@@ -21,6 +21,7 @@ from boundary.user.shell.persistence.schema import (
 )
 from boundary.user.shell.persistence.sessions import SqlSessions
 from boundary.user.shell.persistence.unit_of_work import (
+    Forgetter,
     SqlReaders,
     SqlUnitOfWork,
     sql_readers_factory,
@@ -29,6 +30,7 @@ from boundary.user.shell.persistence.unit_of_work import (
 from boundary.user.shell.persistence.users import SqlUsers
 
 __all__ = [
+    "Forgetter",
     "SqlAuditLog",
     "SqlBackupCodes",
     "SqlReaders",

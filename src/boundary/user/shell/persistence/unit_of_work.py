@@ -15,7 +15,7 @@ that is "database is locked" after the busy timeout, or a deadlock on `:memory:`
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Set
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence, Set
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import TracebackType
 from typing import Self
@@ -41,6 +41,9 @@ from boundary.user.shell.persistence.users import SqlUsers
 
 ChangedUsers = Callable[[Set[UUID]], None]
 """Told, right after a commit, which users (or whose sessions) the unit changed."""
+Forgetter = Callable[[AsyncConnection, UUID, str], Awaitable[object]]
+"""Deletes what one other module keeps about a person (by user id and email), on the unit's
+connection; the composition root hands these in, so this package imports no other module."""
 
 
 class _Repositories:
@@ -61,9 +64,15 @@ class _Repositories:
 class SqlUnitOfWork(_Repositories):
     """`async with SqlUnitOfWork(database) as uow: …; await uow.commit()`."""
 
-    def __init__(self, database: Database, on_commit: ChangedUsers | None = None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        on_commit: ChangedUsers | None = None,
+        forgetters: Sequence[Forgetter] = (),
+    ) -> None:
         self._database = database
         self._on_commit = on_commit
+        self._forgetters = forgetters
         self._changed: set[UUID] = set()
         self._scope: AbstractAsyncContextManager[AsyncTransaction] | None = None
         self._transaction: AsyncTransaction | None = None
@@ -82,6 +91,12 @@ class SqlUnitOfWork(_Repositories):
         if self._changed and self._on_commit is not None:
             self._on_commit(frozenset(self._changed))
         self._changed.clear()
+
+    async def forget_elsewhere(self, user_id: UUID, email: str) -> None:
+        if self._transaction is None:
+            raise RuntimeError("forget_elsewhere() outside `async with` of the unit of work")
+        for forget in self._forgetters:
+            await forget(self._transaction.connection, user_id, email)
 
     async def __aexit__(
         self,
@@ -108,13 +123,16 @@ async def _transaction(database: Database) -> AsyncIterator[AsyncTransaction]:
 
 
 def sql_unit_of_work_factory(
-    database: Database, on_commit: ChangedUsers | None = None
+    database: Database,
+    on_commit: ChangedUsers | None = None,
+    forgetters: Sequence[Forgetter] = (),
 ) -> UnitOfWorkFactory:
     """What services call for each use case: a new `SqlUnitOfWork` on `database`;
-    `on_commit` hears which users each committed unit changed."""
+    `on_commit` hears which users each committed unit changed; `forgetters` are what
+    `forget_elsewhere` runs."""
 
     def unit_of_work() -> AbstractAsyncContextManager[UnitOfWork]:
-        return SqlUnitOfWork(database, on_commit)
+        return SqlUnitOfWork(database, on_commit, forgetters)
 
     return unit_of_work
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from boundary.user.core.lockout import (
+from boundary.user.core.login import (
     LoginAttempt,
     LoginDecision,
     LoginFailed,

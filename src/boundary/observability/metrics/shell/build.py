@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 from boundary import __version__
 from boundary.config.model import Settings
-from boundary.observability.metrics.noop import NoopMetrics
 from boundary.observability.metrics.ports import Metrics
-from boundary.observability.metrics.prometheus import build_registry
 from boundary.observability.metrics.shell.fanout import FanoutMetrics
+from boundary.observability.metrics.shell.noop import NoopMetrics
 from boundary.observability.metrics.shell.prometheus import (
     PrometheusMetrics,
+    build_registry,
     multiprocess_directory,
 )
 

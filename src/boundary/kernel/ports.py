@@ -1,4 +1,4 @@
-"""The clock and id ports (pure): services get `now` and new ids from these, never directly.
+"""The kernel's ports (pure): services get `now` and new ids from these, never directly.
 
 Adapters: `boundary.world` (the real clock and randomness) and fixed ones in tests.
 """

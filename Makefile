@@ -25,11 +25,11 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 # Unit, contract and integration tests on SQLite: no server, no subprocess, no browser (markers
-# in pyproject.toml), property tests with 20 examples. For the edit-test loop; `make test` is
-# what CI runs.
+# in pyproject.toml), property tests with 20 examples, without schemathesis's plugin (only
+# tests/e2e uses it; loading it costs a second). For the edit-test loop; `make test` is CI's.
 test-fast: $(STAMP)
 	$(BIN)/pytest -q -m "not (db or e2e or ops or browser)" --hypothesis-profile=fast \
-		tests/unit tests/contract tests/integration
+		-p no:schemathesis tests/unit tests/contract tests/integration
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -4,7 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-fast lint bench clean
+
+# Some shells set PYTHONDONTWRITEBYTECODE: then every run recompiles the package and pytest
+# re-rewrites every test module's asserts (5 s of each test run here). __pycache__ is ignored.
+unexport PYTHONDONTWRITEBYTECODE
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +23,13 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest
+
+# Unit, contract and integration tests on SQLite: no server, no subprocess, no browser (markers
+# in pyproject.toml), property tests with 20 examples, without schemathesis's plugin (only
+# tests/e2e uses it; loading it costs a second). For the edit-test loop; `make test` is CI's.
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not (db or e2e or ops or browser)" --hypothesis-profile=fast \
+		-p no:schemathesis tests/unit tests/contract tests/integration
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -20,6 +20,7 @@ from boundary.mail.shell.schema import mail_outbox
 from boundary.migrations.shell import MigrationRunner
 from boundary.observability.logging import get_logger
 from boundary.observability.metrics.shell.noop import NoopMetrics
+from tests.support.databases import start_from_migrated_sqlite
 
 pytestmark = pytest.mark.anyio
 
@@ -29,6 +30,7 @@ T0 = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 async def database(database_url: str) -> AsyncIterator[Database]:
+    await start_from_migrated_sqlite(database_url, ROOT / "migrations")
     db = Database(
         database_url,
         pool_size=5,

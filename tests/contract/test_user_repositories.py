@@ -12,7 +12,8 @@ import hashlib
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -26,7 +27,7 @@ from boundary.db.shell.engine import Database
 from boundary.migrations.shell import MigrationRunner
 from boundary.observability.logging import get_logger
 from boundary.observability.metrics.shell.noop import NoopMetrics
-from boundary.user.core.model import AuditEvent, AuditFilter, Role, Session, User, UserFilter
+from boundary.user.core.model import AuditEvent, AuditFilter, Role, User, UserFilter
 from boundary.user.ports import (
     EmailTaken,
     Readers,
@@ -42,13 +43,14 @@ from boundary.user.shell.persistence import (
 )
 from boundary.user.shell.persistence.users import USER_COLUMNS
 from tests.conftest import FreshDatabase
+from tests.fakes import builders
+from tests.fakes.builders import NOW_PRECISE as NOW
 from tests.fakes.user_repositories import FakeUserStore
-from tests.support.databases import DIALECTS
+from tests.support.databases import DIALECTS, start_from_migrated_sqlite
 
 pytestmark = pytest.mark.anyio
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
-NOW = datetime(2026, 1, 3, 12, 0, 0, 123456, tzinfo=UTC)
 PLUS_TWO = timezone(timedelta(hours=2))
 
 
@@ -75,6 +77,7 @@ async def backend(backend_url: str | None) -> AsyncIterator[Backend]:
         store = FakeUserStore()
         yield Backend("fake", store.unit_of_work, store.readers)
         return
+    await start_from_migrated_sqlite(backend_url, MIGRATIONS)
     database = Database(
         backend_url,
         pool_size=2,
@@ -102,30 +105,10 @@ async def committed(backend: Backend) -> AsyncIterator[UnitOfWork]:
         await uow.commit()
 
 
-def make_user(**overrides: Any) -> User:
-    user_id = overrides.pop("id", None) or uuid4()
-    values: dict[str, Any] = {
-        "id": user_id,
-        "email": f"user-{user_id.hex[:12]}@example.com",
-        "name": "Ada Lovelace",
-        "password_hash": "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g",
-        "role": "user",
-        "created_at": NOW,
-        "updated_at": NOW,
-    }
-    return User(**(values | overrides))
+make_user = partial(builders.make_user, created_at=NOW, updated_at=NOW)
 
 
-def make_session(user: User, **overrides: Any) -> Session:
-    session_id = overrides.pop("id", None) or uuid4()
-    values: dict[str, Any] = {
-        "id": session_id,
-        "user_id": user.id,
-        "token_hash": session_id.hex * 2,
-        "created_at": NOW,
-        "expires_at": NOW + timedelta(hours=12),
-    }
-    return Session(**(values | overrides))
+make_session = partial(builders.make_session, created_at=NOW, expires_at=NOW + timedelta(hours=12))
 
 
 def make_event(**overrides: Any) -> AuditEvent:

@@ -27,6 +27,10 @@ class RecordingMetrics:
     def named(self, name: str) -> list[tuple[str, str, float, dict[str, str]]]:
         return [call for call in self.calls if call[1] == name]
 
+    def increments(self) -> list[tuple[str, dict[str, str]]]:
+        """(name, tags) of every increment, in order."""
+        return [(name, tags) for kind, name, _, tags in self.calls if kind == "increment"]
+
     def counted(self, name: str, **tags: str) -> float:
         """The sum of increments of `name` whose tags are exactly `tags`."""
         return sum(c[2] for c in self.calls if c[:2] == ("increment", name) and c[3] == tags)

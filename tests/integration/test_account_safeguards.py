@@ -163,6 +163,7 @@ async def pg_api(pg_url: str) -> AsyncIterator[UserApi]:
 
 
 @pytest.mark.parametrize("attempt", range(3))
+@pytest.mark.db
 async def test_two_concurrent_demotions_of_the_last_two_admins(
     pg_api: UserApi, attempt: int
 ) -> None:
@@ -282,6 +283,7 @@ def redis_prefix() -> Iterator[str]:
     _delete_prefix(prefix)
 
 
+@pytest.mark.db
 async def test_the_mfa_limit_holds_across_replicas_sharing_redis(
     pg_url: str, redis_prefix: str
 ) -> None:

@@ -18,7 +18,7 @@ from tests.conftest import FreshDatabase
 from tests.fakes.observability import RecordingMetrics
 from tests.support.user_api import UserApi, user_api
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
 WAIT = 5.0
 """How long a change may take to reach another process's cache, at most, in these tests

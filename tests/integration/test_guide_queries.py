@@ -21,7 +21,7 @@ from boundary.user.core.model import AuditEvent
 from boundary.user.shell.persistence import sql_unit_of_work_factory
 from tests.conftest import FreshDatabase
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from tests.conftest import FreshDatabase
 from tests.support.user_api import PASSWORD, UserApi, user_api
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
 FAILED_LOGINS = """SELECT email, COUNT(*) AS attempts, MAX(created_at) AS last_attempt FROM audit_events
  WHERE event_type = 'login_failed' AND created_at > NOW() - INTERVAL '1 hour'

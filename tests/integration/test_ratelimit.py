@@ -388,6 +388,7 @@ async def test_aclose_stops_the_memory_storages_expiry_task() -> None:
     assert all(task.done() for task in started)
 
 
+@pytest.mark.db
 async def test_aclose_closes_the_redis_connections() -> None:
     """The limiter's Redis connections (named here through the URL, so that only they are
     counted on a shared server) are gone once it is closed."""

@@ -17,7 +17,7 @@ from limits.storage import storage_from_string
 from boundary.ratelimit.shell.redis_sliding import SlidingWindowScript, window_stats
 from tests.support.databases import REDIS_URL, unavailable
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from boundary.user.core.model import AuditFilter
 from tests.conftest import FreshDatabase
 from tests.support.user_api import UserApi, user_api
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
 WAIT = 10.0
 """An upper bound for a broken build to fail instead of hanging; nothing waits this long."""

@@ -8,7 +8,7 @@ import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pytest
 from sqlalchemy import insert, inspect, text
@@ -20,6 +20,7 @@ from boundary.observability.metrics.shell.noop import NoopMetrics
 from boundary.user.core.model import Role, User, UserFilter
 from boundary.user.shell.persistence import SqlUsers, schema
 from boundary.user.shell.persistence.users import USER_COLUMNS
+from tests.fakes import builders
 from tests.support.process import ROOT
 
 pytestmark = pytest.mark.anyio
@@ -61,12 +62,8 @@ def copy_migrations(target: Path, *, before: str | None = None) -> None:
 
 
 def make_user(created_at: datetime, *, deleted: bool = False, role: Role = "user") -> User:
-    user_id = uuid4()
-    return User(
-        id=user_id,
-        email=f"user-{user_id.hex[:12]}@example.com",
+    return builders.make_user(
         name="Existing User",
-        password_hash="$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g",
         role=role,
         created_at=created_at,
         updated_at=created_at,

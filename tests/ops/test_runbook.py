@@ -172,6 +172,7 @@ def test_configuration_keys_and_variables_exist() -> None:
     assert named, "the runbook names configuration keys"
     assert not named - known, f"unknown keys: {sorted(named - known)}"
     variables = set(re.findall(r"BOUNDARY_([A-Z_]+?)__([A-Z_]+)", text))
+    assert variables, "the runbook names BOUNDARY_SECTION__KEY variables"
     for section, key in variables:
         assert f"{section.lower()}.{key.lower()}" in known, f"BOUNDARY_{section}__{key}"
 
@@ -182,6 +183,7 @@ def test_files_it_names_exist() -> None:
         re.findall(r"(?<![\w/.])((?:deploy|scripts|bench|docs|config|migrations)/[\w./-]+)", text)
     )
     paths = {p.rstrip(".") for p in paths if "YYYY" not in p and "…" not in p}
+    assert paths, "the runbook names repository files"
     missing = {p for p in paths if not (ROOT / p).exists()}
     # deploy/monitoring/ is delivered separately (prometheus-rules.yml, datadog-monitors.json):
     # checked once that directory exists.
@@ -316,19 +318,26 @@ def test_the_audit_queries_find_the_seeded_rows(runbook_db: str) -> None:
 
 def test_runbook_python_invocations_exist() -> None:
     """`.venv/bin/python bench/….py` lines name real scripts whose --help works."""
-    for _, tokens in shell_lines():
-        if len(tokens) >= 2 and tokens[0].endswith("/python") and tokens[1].endswith(".py"):
-            script = ROOT / tokens[1]
-            assert script.exists(), tokens[1]
-            proc = subprocess.run(
-                [sys.executable, str(script), "--help"],
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=False,
-            )
-            assert proc.returncode == 0, proc.stderr
-            for word in tokens[2:]:
-                if word.startswith("--"):
-                    assert word.split("=", 1)[0] in proc.stdout, f"{tokens[1]} {word}"
+    invocations = [
+        tokens
+        for _, tokens in shell_lines()
+        if len(tokens) >= 2 and tokens[0].endswith("/python") and tokens[1].endswith(".py")
+    ]
+    # Finding none would check nothing: the runbook shows the bench scripts, and a change to
+    # shell_lines() that stopped seeing them must fail here rather than pass.
+    assert invocations, "the runbook shows no `.venv/bin/python <script>.py` line"
+    for tokens in invocations:
+        script = ROOT / tokens[1]
+        assert script.exists(), tokens[1]
+        proc = subprocess.run(
+            [sys.executable, str(script), "--help"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        for word in tokens[2:]:
+            if word.startswith("--"):
+                assert word.split("=", 1)[0] in proc.stdout, f"{tokens[1]} {word}"

@@ -26,6 +26,7 @@ from boundary.user.core import sessions as session_rules
 from boundary.user.core import tokens
 from boundary.user.core.model import Role, User
 from boundary.user.shell.crypto import Argon2Passwords, new_session_token
+from tests.support.databases import start_from_migrated_sqlite
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"  # 28 chars, not a common password
@@ -109,6 +110,7 @@ async def user_api(
     to `build_system` (e.g. `metrics`)."""
     env = {"DATABASE_URL": database_url, **environ}
     settings = load_config(env="test", config_dir=ROOT / "config", environ=env).settings
+    await start_from_migrated_sqlite(database_url, ROOT / "migrations")
     system = build_system(settings, passwords=cheap_passwords(), **(overrides or {}))
     await MigrationRunner(system.database, ROOT / "migrations").migrate()
     await system.start()

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 
-from boundary.user.core.model import Session, User
 from boundary.user.shell.auth_cache import AuthCache
-
-NOW = datetime(2026, 1, 3, 12, 0, tzinfo=UTC)
+from tests.fakes.builders import make_session, make_user
 
 
 class Clock:
@@ -17,29 +14,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.at
-
-
-def make_user(**fields: object) -> User:
-    values: dict[str, object] = {
-        "id": uuid.uuid4(),
-        "email": "ann@example.com",
-        "name": "Ann",
-        "password_hash": "x",
-        "role": "user",
-        "created_at": NOW,
-        "updated_at": NOW,
-    }
-    return User(**(values | fields))  # type: ignore[arg-type]
-
-
-def make_session(user: User) -> Session:
-    return Session(
-        id=uuid.uuid4(),
-        user_id=user.id,
-        token_hash="h" * 64,
-        created_at=NOW,
-        expires_at=NOW + timedelta(hours=1),
-    )
 
 
 def live_cache(clock: Clock | None = None, *, max_entries: int = 100) -> AuthCache:

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import uuid
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from boundary.ratelimit.core import Deny, Quota
 from boundary.user.core import mfa, sessions
 from boundary.user.core.audit import RequestContext
 from boundary.user.core.errors import (
@@ -26,140 +23,47 @@ from boundary.user.core.model import User
 from boundary.user.shell.auth_service import AuthService
 from boundary.user.shell.authn import Principal
 from boundary.user.shell.deps import UserDeps, UserPolicy
+from tests.fakes.builders import NOW
+from tests.fakes.clock import FixedClock, SequentialIds
+from tests.fakes.crypto import FakeCodes, FakeTokens, PlainPasswords
+from tests.fakes.logging import RecordingLogger
+from tests.fakes.observability import RecordingMetrics
+from tests.fakes.ratelimit import CountingFailureLimit
 from tests.fakes.user_repositories import FakeUserStore
 
 pytestmark = pytest.mark.anyio
 
-NOW = datetime(2026, 1, 3, 12, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery staple"
 STEP = 30
+OUTDATED_HASH = PlainPasswords.stored(PASSWORD, current=False)
+"""The hash of `PASSWORD` made with parameters that have since risen."""
 
 
 def totp_at(moment: datetime) -> str:
     """The fake authenticator's code for `moment`: its time step, as six digits."""
-    return f"{int(moment.timestamp()) // STEP % 1_000_000:06d}"
+    return FakeCodes.code_at("", moment)
 
 
 TOTP = totp_at(NOW)
+
+
+def read_token(token: str) -> dict[str, Any]:
+    claims = FakeTokens.read(token)
+    assert claims is not None
+    return claims
+
+
 CTX = RequestContext(ip="192.0.2.1", user_agent="tests", correlation_id="c-1")
 POLICY = UserPolicy(access_token_ttl=900, session_ttl=3600, lockout_threshold=3, lockout_seconds=60)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.at = NOW
-
-    def now(self) -> datetime:
-        return self.at
-
-
-class Ids:
-    def new_id(self) -> uuid.UUID:
-        return uuid.uuid4()
-
-
-class Passwords:
-    """`new:<pw>` is current, `old:<pw>` needs a rehash; every verification is counted."""
-
-    def __init__(self) -> None:
-        self.verifications = 0
-        self.on_hash: Callable[[], Any] | None = None
-
-    async def hash(self, password: str) -> str:
-        if self.on_hash is not None:
-            await self.on_hash()
-        return f"new:{password}"
-
-    async def verify(self, password_hash: str, password: str) -> bool:
-        self.verifications += 1
-        return password_hash.split(":", 1)[1] == password
-
-    def needs_rehash(self, password_hash: str) -> bool:
-        return password_hash.startswith("old:")
-
-    async def verify_dummy(self, password: str) -> None:
-        self.verifications += 1
-
-
-class Tokens:
-    def sign(self, claims: Mapping[str, object]) -> str:
-        return json.dumps(dict(claims))
-
-    def verify(self, token: str) -> dict[str, object] | None:
-        return None
-
-
-class Codes:
-    def new_totp_secret(self) -> str:
-        return "SECRET"
-
-    def totp_uri(self, secret: str, *, email: str, issuer: str = "Boundary") -> str:
-        return f"otpauth://totp/{email}?secret={secret}"
-
-    def totp_step(
-        self, secret: str, code: str, *, at: datetime, valid_window: int = 1
-    ) -> int | None:
-        now_step = int(at.timestamp()) // STEP
-        steps = range(now_step - valid_window, now_step + valid_window + 1)
-        return next((step for step in steps if f"{step % 1_000_000:06d}" == code), None)
-
-    def new_backup_codes(self, count: int = 10) -> list[str]:
-        return [f"code-{n:04d}-abcd" for n in range(count)]
-
-    def new_session_token(self) -> str:
-        return uuid.uuid4().hex
-
-
-class Limit:
-    """A `FailureLimit` that blocks a subject after `amount` recorded failures."""
-
-    def __init__(self, amount: int = 5) -> None:
-        self.amount = amount
-        self.failures: dict[str | None, int] = {}
-
-    async def check(self, subject: str | None) -> Deny | None:
-        if self.failures.get(subject, 0) < self.amount:
-            return None
-        return Deny(
-            quota=Quota(name="mfa", rate="5/15minutes", amount=5, window=900), retry_after=60
-        )
-
-    async def record_failure(self, subject: str | None) -> None:
-        self.failures[subject] = self.failures.get(subject, 0) + 1
-
-
-class Metrics:
-    def __init__(self) -> None:
-        self.counts: list[tuple[str, dict[str, str]]] = []
-
-    def increment(self, name: str, value: float = 1, tags: Mapping[str, str] | None = None) -> None:
-        self.counts.append((name, dict(tags or {})))
-
-    def timing(self, name: str, milliseconds: float, tags: Mapping[str, str] | None = None) -> None:
-        pass
-
-    def gauge(self, name: str, value: float, tags: Mapping[str, str] | None = None) -> None:
-        pass
-
-
-class Logger:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def __getattr__(self, level: str) -> Callable[..., None]:
-        def log(msg: str, /, **fields: Any) -> None:
-            self.lines.append(f"{level} {msg} {fields}")
-
-        return log
 
 
 @dataclasses.dataclass
 class World:
     store: FakeUserStore
-    clock: Clock
-    passwords: Passwords
-    metrics: Metrics
-    logger: Logger
+    clock: FixedClock
+    passwords: PlainPasswords
+    metrics: RecordingMetrics
+    logger: RecordingLogger
     service: AuthService
 
     async def add_user(self, **fields: Any) -> User:
@@ -167,7 +71,7 @@ class World:
             id=uuid.uuid4(),
             email="ann@example.com",
             name="Ann",
-            password_hash=f"new:{PASSWORD}",
+            password_hash=PlainPasswords.stored(PASSWORD),
             role="user",
             created_at=NOW,
             updated_at=NOW,
@@ -189,21 +93,21 @@ class World:
 
 @pytest.fixture
 def world() -> World:
-    store, clock, passwords, metrics = FakeUserStore(), Clock(), Passwords(), Metrics()
-    logger = Logger()
+    store, clock, passwords = FakeUserStore(), FixedClock(), PlainPasswords()
+    metrics, logger = RecordingMetrics(), RecordingLogger()
     deps = UserDeps(
         units=store.unit_of_work,
         readers=store.readers,
         passwords=passwords,
-        tokens=Tokens(),
-        codes=Codes(),
+        tokens=FakeTokens(clock=clock.timestamp),
+        codes=FakeCodes(),
         clock=clock,
-        ids=Ids(),
+        ids=SequentialIds(),
         policy=POLICY,
         common_passwords=frozenset({"password1234"}),
         metrics=metrics,
-        logger=logger,  # type: ignore[arg-type]
-        mfa_failures=Limit(),
+        logger=logger,
+        mfa_failures=CountingFailureLimit(),
     )
     return World(store, clock, passwords, metrics, logger, AuthService(deps))
 
@@ -213,7 +117,7 @@ async def test_login_opens_a_session_and_signs_an_access_token(world: World) -> 
 
     result = await world.login()
 
-    claims = json.loads(result.access_token)
+    claims = read_token(result.access_token)
     [session] = world.store.sessions.values()
     assert claims["sid"] == str(session.id)
     assert claims["exp"] - claims["iat"] == result.expires_in == 900
@@ -221,15 +125,18 @@ async def test_login_opens_a_session_and_signs_an_access_token(world: World) -> 
     assert session.expires_at == NOW + timedelta(seconds=3600)
     assert world.store.users[user.id].login_count == 1
     assert world.events() == ["login_succeeded"]
-    assert world.metrics.counts == [("auth.login.count", {"result": "success"})]
+    assert world.metrics.increments() == [("auth.login.count", {"result": "success"})]
 
 
 async def test_an_outdated_hash_is_replaced_at_login(world: World) -> None:
-    user = await world.add_user(password_hash=f"old:{PASSWORD}")
+    user = await world.add_user(password_hash=OUTDATED_HASH)
 
     await world.login()
 
-    assert world.store.users[user.id].password_hash == f"new:{PASSWORD}"
+    rehashed = world.store.users[user.id].password_hash
+    assert rehashed != OUTDATED_HASH
+    assert not world.passwords.needs_rehash(rehashed)
+    assert await world.passwords.verify(rehashed, PASSWORD)
 
 
 @pytest.mark.parametrize(
@@ -239,7 +146,7 @@ async def test_an_outdated_hash_is_replaced_at_login(world: World) -> None:
         {"active": False},
         {"deleted_at": NOW},
         {"lockout_until": NOW + timedelta(seconds=5)},
-        {"password_hash": "new:something else"},
+        {"password_hash": PlainPasswords.stored("something else")},
     ],
 )
 async def test_every_failure_spends_one_verification_and_raises_the_same_error(
@@ -254,8 +161,8 @@ async def test_every_failure_spends_one_verification_and_raises_the_same_error(
     assert world.passwords.verifications == 1
     assert world.events() == ["login_failed"]
     assert not world.store.sessions
-    assert world.metrics.counts == [("auth.login.count", {"result": "failure"})]
-    assert all(PASSWORD not in line for line in world.logger.lines)
+    assert world.metrics.increments() == [("auth.login.count", {"result": "failure"})]
+    assert PASSWORD not in world.logger.text()
 
 
 async def test_lockout_blocks_the_right_password_until_it_runs_out(world: World) -> None:
@@ -300,7 +207,7 @@ async def test_a_backup_code_spent_by_a_concurrent_login_is_refused(world: World
     async with world.store.unit_of_work() as unit:  # so this login rehashes: a hook point
         current = await unit.users.get(user.id)
         assert current is not None
-        await unit.users.save(dataclasses.replace(current, password_hash=f"old:{PASSWORD}"))
+        await unit.users.save(dataclasses.replace(current, password_hash=OUTDATED_HASH))
         await unit.commit()
     sessions_before = len(world.store.sessions)
 
@@ -344,7 +251,7 @@ async def test_refresh_refuses_unknown_and_revoked_sessions(world: World) -> Non
     refreshed = await world.service.refresh(session_token=result.session_token, ctx=CTX)
 
     assert refreshed.expires_in == 900
-    assert json.loads(refreshed.access_token)["sub"] == str(result.user.id)
+    assert read_token(refreshed.access_token)["sub"] == str(result.user.id)
     assert refreshed.session_token != result.session_token
     with pytest.raises(Unauthenticated):
         await world.service.refresh(session_token="unknown", ctx=CTX)
@@ -424,7 +331,7 @@ async def test_two_logins_racing_with_one_code_cannot_both_pass(world: World) ->
     async with world.store.unit_of_work() as unit:  # so this login rehashes: a hook point
         current = await unit.users.get(user.id)
         assert current is not None
-        await unit.users.save(dataclasses.replace(current, password_hash=f"old:{PASSWORD}"))
+        await unit.users.save(dataclasses.replace(current, password_hash=OUTDATED_HASH))
         await unit.commit()
 
     async def claim_it() -> None:  # runs between the gather step and the unit of work

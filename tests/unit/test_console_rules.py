@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from uuid import uuid4
 
 from boundary.http.console.session import Csrf, new_nonce
@@ -11,8 +11,7 @@ from boundary.user.core import audit
 from boundary.user.core.audit import RequestContext
 from boundary.user.core.model import Session
 from boundary.user.core.sessions import is_idle
-
-NOW = datetime(2026, 1, 3, 12, 0, tzinfo=UTC)
+from tests.fakes.builders import NOW
 
 
 def session(**fields: object) -> Session:

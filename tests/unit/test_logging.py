@@ -27,8 +27,8 @@ from boundary.observability.logging import (
     get_logger,
     reset_logging,
 )
+from tests.fakes.builders import NOW_PRECISE as NOW
 
-NOW = datetime(2026, 1, 3, 12, 0, 0, 123456, tzinfo=UTC)
 JSON_TS = "2026-01-03T12:00:00.123Z"
 CONSOLE_TS = "2026-01-03 12:00:00"
 CONSOLE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} ")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from boundary.migrations import core
 from boundary.migrations.core import Applied, Catalog, FileName, Invalid, Migration, Revert
+from tests.fakes.builders import NOW
 
-NOW = datetime(2026, 1, 3, 12, 0, 0, tzinfo=UTC)
 UP1 = b"CREATE TABLE a (id INT);\n"
 UP2 = b"CREATE TABLE b (id INT);\n"
 

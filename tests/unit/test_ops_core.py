@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -22,8 +22,7 @@ from boundary.ops.core import (
     worker_info_body,
     worker_state,
 )
-
-NOW = datetime(2026, 1, 3, 12, 0, 0, tzinfo=UTC)
+from tests.fakes.builders import NOW
 
 
 def check(name: str = "database", *, ok: bool = True, critical: bool = True) -> CheckResult:

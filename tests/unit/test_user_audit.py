@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+from functools import partial
 from uuid import UUID
 
 import pytest
@@ -34,10 +35,11 @@ from boundary.user.core.audit import (
     user_updated,
 )
 from boundary.user.core.login import LoginFailed, MfaRequired
-from boundary.user.core.model import AuditEvent, Session, User
+from boundary.user.core.model import AuditEvent, Session
 from boundary.user.core.permissions import Action
+from tests.fakes import builders
+from tests.fakes.builders import NOW
 
-NOW = datetime(2026, 1, 3, 12, 0, 0, tzinfo=UTC)
 CREATED = NOW - timedelta(days=30)
 ADMIN_ID = UUID("00000000-0000-4000-8000-0000000000ad")
 USER_ID = UUID("00000000-0000-4000-8000-000000000001")
@@ -49,20 +51,17 @@ ADMIN = ActorRef(id=ADMIN_ID, role="admin", email="root@example.com")
 USER_RESOURCE = f"user:{USER_ID}"
 
 
-def make_user(**overrides: object) -> User:
-    fields: dict[str, object] = {
-        "id": USER_ID,
-        "email": "alice@example.com",
-        "name": "Alice",
-        "password_hash": PASSWORD_HASH,
-        "role": "user",
-        "mfa_enabled": True,
-        "mfa_secret": MFA_SECRET,
-        "created_at": CREATED,
-        "updated_at": CREATED,
-    }
-    fields.update(overrides)
-    return User(**fields)  # type: ignore[arg-type]
+make_user = partial(
+    builders.make_user,
+    id=USER_ID,
+    email="alice@example.com",
+    name="Alice",
+    password_hash=PASSWORD_HASH,
+    mfa_enabled=True,
+    mfa_secret=MFA_SECRET,
+    created_at=CREATED,
+    updated_at=CREATED,
+)
 
 
 def row(event_type: str, action: str, **fields: object) -> AuditEvent:

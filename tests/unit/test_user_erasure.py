@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from uuid import UUID
 
 from boundary.user.core import erasure, login
 from boundary.user.core.model import User
+from tests.fakes.builders import NOW
 
-NOW = datetime(2026, 1, 3, 12, 0, 0, tzinfo=UTC)
 USER_ID = UUID("00000000-0000-4000-8000-000000000a11")
 ALICE = User(
     id=USER_ID,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from uuid import UUID
 
 import pytest
@@ -21,8 +22,9 @@ from boundary.user.core.login import (
     is_locked,
 )
 from boundary.user.core.model import User
+from tests.fakes import builders
+from tests.fakes.builders import NOW
 
-NOW = datetime(2026, 1, 3, 12, 0, 0, tzinfo=UTC)
 CREATED = NOW - timedelta(days=30)
 USER_ID = UUID("00000000-0000-4000-8000-000000000001")
 THRESHOLD = 10
@@ -30,20 +32,16 @@ LOCKOUT_SECONDS = 900
 LOCK_ENDS = NOW + timedelta(seconds=LOCKOUT_SECONDS)
 
 
-def make_user(**overrides: object) -> User:
-    fields: dict[str, object] = {
-        "id": USER_ID,
-        "email": "alice@example.com",
-        "name": "Alice",
-        "password_hash": "$argon2id$hash",
-        "role": "user",
-        "login_count": 4,
-        "last_login": NOW - timedelta(days=2),
-        "created_at": CREATED,
-        "updated_at": CREATED,
-    }
-    fields.update(overrides)
-    return User(**fields)  # type: ignore[arg-type]
+make_user = partial(
+    builders.make_user,
+    id=USER_ID,
+    email="alice@example.com",
+    name="Alice",
+    login_count=4,
+    last_login=NOW - timedelta(days=2),
+    created_at=CREATED,
+    updated_at=CREATED,
+)
 
 
 def attempt(

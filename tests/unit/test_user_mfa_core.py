@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+from functools import partial
 from uuid import UUID
 
 import pytest
@@ -30,26 +31,23 @@ from boundary.user.core.mfa import (
     status,
 )
 from boundary.user.core.model import User
+from tests.fakes import builders
+from tests.fakes.builders import NOW
 
-NOW = datetime(2026, 1, 3, 12, 0, 0, tzinfo=UTC)
 CREATED = NOW - timedelta(days=30)
 USER_ID = UUID("00000000-0000-4000-8000-000000000001")
 SECRET = "JBSWY3DPEHPK3PXP"
 NEW_SECRET = "KRSXG5CTMVRXEZLU"
 
 
-def make_user(**overrides: object) -> User:
-    fields: dict[str, object] = {
-        "id": USER_ID,
-        "email": "alice@example.com",
-        "name": "Alice",
-        "password_hash": "$argon2id$hash",
-        "role": "user",
-        "created_at": CREATED,
-        "updated_at": CREATED,
-    }
-    fields.update(overrides)
-    return User(**fields)  # type: ignore[arg-type]
+make_user = partial(
+    builders.make_user,
+    id=USER_ID,
+    email="alice@example.com",
+    name="Alice",
+    created_at=CREATED,
+    updated_at=CREATED,
+)
 
 
 PENDING = make_user(mfa_secret=SECRET)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+from functools import partial
 from uuid import UUID
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from boundary.user.core.model import Session, User
+from boundary.user.core.model import Session
 from boundary.user.core.sessions import (
     MAX_USER_AGENT_LENGTH,
     Invalid,
@@ -23,39 +24,34 @@ from boundary.user.core.sessions import (
     should_touch,
     touch,
 )
+from tests.fakes import builders
+from tests.fakes.builders import NOW
 
-NOW = datetime(2026, 1, 3, 12, 0, 0, tzinfo=UTC)
 USER_ID = UUID("00000000-0000-4000-8000-000000000001")
 OTHER_USER_ID = UUID("00000000-0000-4000-8000-000000000002")
 SESSION_ID = UUID("00000000-0000-4000-8000-0000000000aa")
 TOKEN_HASH = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
 
-def make_session(**overrides: object) -> Session:
-    fields: dict[str, object] = {
-        "id": SESSION_ID,
-        "user_id": USER_ID,
-        "token_hash": TOKEN_HASH,
-        "created_at": NOW - timedelta(hours=1),
-        "expires_at": NOW + timedelta(hours=1),
-        "last_seen_at": NOW - timedelta(minutes=5),
-    }
-    fields.update(overrides)
-    return Session(**fields)  # type: ignore[arg-type]
+make_session = partial(
+    builders.make_session,
+    id=SESSION_ID,
+    user_id=USER_ID,
+    token_hash=TOKEN_HASH,
+    created_at=NOW - timedelta(hours=1),
+    expires_at=NOW + timedelta(hours=1),
+    last_seen_at=NOW - timedelta(minutes=5),
+)
 
 
-def make_user(**overrides: object) -> User:
-    fields: dict[str, object] = {
-        "id": USER_ID,
-        "email": "alice@example.com",
-        "name": "Alice",
-        "password_hash": "$argon2id$hash",
-        "role": "user",
-        "created_at": NOW - timedelta(days=30),
-        "updated_at": NOW - timedelta(days=30),
-    }
-    fields.update(overrides)
-    return User(**fields)  # type: ignore[arg-type]
+make_user = partial(
+    builders.make_user,
+    id=USER_ID,
+    email="alice@example.com",
+    name="Alice",
+    created_at=NOW - timedelta(days=30),
+    updated_at=NOW - timedelta(days=30),
+)
 
 
 # --- hash_token ------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from uuid import UUID
 
 import pytest
@@ -19,8 +19,8 @@ from boundary.user.core.tokens import (
     access_claims,
     check_claims,
 )
+from tests.fakes.builders import NOW
 
-NOW = datetime(2026, 1, 3, 12, 0, 0, tzinfo=UTC)
 NOW_EPOCH = 1767441600
 USER_ID = UUID("00000000-0000-4000-8000-000000000001")
 SESSION_ID = UUID("00000000-0000-4000-8000-0000000000aa")

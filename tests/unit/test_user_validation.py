@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import string
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+from functools import partial
 from importlib import resources
 from uuid import UUID
 
@@ -30,8 +31,9 @@ from boundary.user.core.validation import (
     validate_role,
     validate_user_patch,
 )
+from tests.fakes import builders
+from tests.fakes.builders import NOW
 
-NOW = datetime(2026, 1, 3, 12, 0, 0, tzinfo=UTC)
 USER_ID = UUID("00000000-0000-4000-8000-000000000001")
 COMMON = frozenset({"password", "password1234", "qwerty123456", "letmeinplease"})
 GOOD_PASSWORD = "correct horse battery staple"
@@ -53,18 +55,14 @@ WEAK = Strength(score=1, warning="This is similar to a commonly used password.")
 NO_CONTROL = st.characters(exclude_categories=("Cc", "Cs"))
 
 
-def make_user(**overrides: object) -> User:
-    fields: dict[str, object] = {
-        "id": USER_ID,
-        "email": "alice@example.com",
-        "name": "Alice",
-        "password_hash": "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
-        "role": "user",
-        "created_at": NOW - timedelta(days=30),
-        "updated_at": NOW - timedelta(days=30),
-    }
-    fields.update(overrides)
-    return User(**fields)  # type: ignore[arg-type]
+make_user = partial(
+    builders.make_user,
+    id=USER_ID,
+    email="alice@example.com",
+    name="Alice",
+    created_at=NOW - timedelta(days=30),
+    updated_at=NOW - timedelta(days=30),
+)
 
 
 def shipped_list_text() -> str:

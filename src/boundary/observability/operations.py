@@ -21,25 +21,17 @@ import functools
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from types import TracebackType
-from typing import Any, Final, ParamSpec, Protocol, TypeVar
+from typing import Any, Final, ParamSpec, TypeVar
 
 from boundary.kernel.errors import DomainError
 from boundary.kernel.redaction import redact_text
+from boundary.observability.logging.ports import Logger
 
 COMPLETED: Final = "Operation completed"
 FAILED: Final = "Operation failed"
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-class OperationLogger(Protocol):
-    """The slice of our `Logger` used here (a `get_logger` logger satisfies it)."""
-
-    def debug(self, msg: str, /, **fields: Any) -> None: ...
-    def info(self, msg: str, /, **fields: Any) -> None: ...
-    def warn(self, msg: str, /, **fields: Any) -> None: ...
-    def error(self, msg: str, /, **fields: Any) -> None: ...
 
 
 # Lower-case on purpose: used like a function, `@operation(...)` and `async with operation(...)`.
@@ -51,7 +43,7 @@ class operation:
     def __init__(
         self,
         name: str,
-        logger: OperationLogger,
+        logger: Logger,
         *,
         user_id: object | None = None,
         read: bool = False,

@@ -3,8 +3,8 @@
 `configure_logging` once from the composition root; `get_logger(__name__)` anywhere.
 """
 
+from boundary.observability.logging.ports import Logger
 from boundary.observability.logging.shell import (
-    Logger,
     configure_logging,
     flush_logs,
     get_logger,

@@ -29,7 +29,7 @@ import threading
 import traceback
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Final, Protocol, TextIO
+from typing import Any, Final, TextIO
 
 import orjson
 import structlog
@@ -38,6 +38,7 @@ from structlog.stdlib import ProcessorFormatter, add_logger_name
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 from boundary.observability.logging import core
+from boundary.observability.logging.ports import Logger
 
 __all__ = ["Logger", "configure_logging", "flush_logs", "get_logger", "reset_logging"]
 
@@ -50,20 +51,6 @@ _RECORD_ATTRIBUTES: Final = frozenset(vars(logging.makeLogRecord({}))) | {
     "taskName",
     "color_message",  # uvicorn's ANSI-coloured copy of the message
 }
-
-
-class Logger(Protocol):
-    """What `get_logger` returns. `msg` is the message; keyword arguments become fields."""
-
-    def trace(self, msg: str, /, **fields: Any) -> None: ...
-    def debug(self, msg: str, /, **fields: Any) -> None: ...
-    def info(self, msg: str, /, **fields: Any) -> None: ...
-    def warn(self, msg: str, /, **fields: Any) -> None: ...
-    def warning(self, msg: str, /, **fields: Any) -> None: ...
-    def error(self, msg: str, /, **fields: Any) -> None: ...
-    def fatal(self, msg: str, /, **fields: Any) -> None: ...
-    def exception(self, msg: str, /, **fields: Any) -> None: ...
-    def bind(self, **fields: Any) -> Logger: ...
 
 
 class _LineWriter:

@@ -25,7 +25,7 @@ from tests.conftest import FreshDatabase
 from tests.integration.test_auth_cache_pg import eventually
 from tests.support.user_api import PASSWORD, UserApi, user_api
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
 
 @pytest.fixture

@@ -58,6 +58,14 @@ async def _requests(api: UserApi) -> list[str]:
         "/api/v1/users?active=1",
         "/api/v1/users?role=user&role=admin",
         "/api/v1/users?q=target",
+        "/api/v1/users?q=TARGET&role=user&active=true&limit=1",
+        "/api/v1/users?q=",
+        "/api/v1/users?q=%C3%A9t",
+        "/api/v1/users?q=%25_",
+        "/api/v1/users?q=a%00b",
+        "/api/v1/users?q=" + "x" * 254,
+        "/api/v1/users?q=" + "x" * 255,
+        "/api/v1/users?q=a&q=b",
         "/api/v1/users?limit=0",
         "/api/v1/users?limit=101",
         "/api/v1/users?offset=-1",
@@ -138,6 +146,8 @@ async def test_plain_successes_are_answered_without_the_routes(api: UserApi) -> 
         f"/api/v1/users/{user.id}",
         "/api/v1/users",
         "/api/v1/users?limit=5&offset=2&role=user&active=true&other=1",
+        "/api/v1/users?q=x",
+        "/api/v1/users?q=",
     ]
     for path in answered_here:
         assert await _status(fast, path, {}, verified) == 200, path
@@ -147,7 +157,9 @@ async def test_plain_successes_are_answered_without_the_routes(api: UserApi) -> 
         ("/api/v1/auth/me", None),  # no verified token
         (f"/api/v1/users/{uuid.uuid4()}", verified),  # no such user
         ("/api/v1/users/not-a-uuid", verified),
-        ("/api/v1/users?q=x", verified),
+        ("/api/v1/users?q=a%01b", verified),  # the route's 422
+        ("/api/v1/users?q=" + "x" * 255, verified),
+        ("/api/v1/users?q=x&q=y", verified),
         ("/api/v1/users?active=yes", verified),
         ("/api/v1/users?limit=500", verified),
         ("/api/v1/users", own_verified),  # a role that may not: the route audits the 403

@@ -1,7 +1,7 @@
 """The three hottest reads without the framework's per-request machinery (HTTP shell).
 
-`GET /api/v1/auth/me`, `GET /api/v1/users/{id}` and `GET /api/v1/users` (page, role and
-active filters) are most of an API's traffic and the cheapest work it does: a cached session,
+`GET /api/v1/auth/me`, `GET /api/v1/users/{id}` and `GET /api/v1/users` (page, role, active
+and q filters) are most of an API's traffic and the cheapest work it does: a cached session,
 a cached user or one listing statement. Through FastAPI each paid for routing across every
 route, the dependency solver, and three framework middleware layers: more than half of the
 request's CPU in profiles. Here the successful answer is built from the same parts the routes
@@ -11,11 +11,11 @@ JSON encoders — and sent directly.
 Only the plain success is answered here. Anything else goes the full way, unchanged, and the
 route answers it as it always has: no or a refused token, a role that may not (the 403 is
 audited by the route's guard, never here), an unknown user, a query this layer does not read
-exactly as the route would (`q`, repeated or unusual values such as `active=1`), or any
-failure (a database outage becomes the route's 503 problem). These requests are GETs without
-a body, so running the route after a refusal here repeats no effect. The routes stay the
-definition: OpenAPI, validation and every error come from them, and a test holds both ways'
-answers equal.
+exactly as the route would (repeated or unusual values such as `active=1`, a `q` the route
+refuses), or any failure (a database outage becomes the route's 503 problem). These requests
+are GETs without a body, so running the route after a refusal here repeats no effect. The
+routes stay the definition: OpenAPI, validation and every error come from them, and a test
+holds both ways' answers equal.
 
 It sits inside the rate limiter (whose verified token it reuses) and the edge, which logs,
 counts and heads the response as for any route: `scope["route"]` carries the template.
@@ -35,11 +35,13 @@ from structlog.contextvars import bind_contextvars
 from boundary.http.errors import VERIFIED_BEARER_STATE_KEY
 from boundary.http.ops_app import OpsRoute
 from boundary.http.routes.auth import NO_STORE
+from boundary.http.routes.users import MAX_OFFSET, MAX_Q_LENGTH
 from boundary.http.schemas.common import json_bytes, user_json
 from boundary.kernel.pagination import Window, page_links
 from boundary.user.core import permissions
 from boundary.user.core.model import ROLES, UserFilter
 from boundary.user.core.permissions import Action
+from boundary.user.core.text import has_control_characters
 
 if TYPE_CHECKING:
     from boundary.user.shell.authn import Principal
@@ -60,7 +62,6 @@ ONE_USER_ROUTE: Final = OpsRoute("/api/v1/users/{id}")
 _DIGITS: Final = re.compile(r"[0-9]{1,9}")
 _BOOLS: Final = {"true": True, "false": False}
 _MAX_LIMIT: Final = 100
-_MAX_OFFSET: Final = 1_000_000_000
 _JSON: Final = (b"content-type", b"application/json")
 
 
@@ -154,9 +155,9 @@ def _listing_query(raw: str) -> tuple[Window, UserFilter, list[tuple[str, str]]]
     values: dict[str, str] = {}
     kept: list[tuple[str, str]] = []
     for key, value in pairs:
-        if key in values or key == "q":
+        if key in values:
             return None
-        if key in ("limit", "offset", "role", "active"):
+        if key in ("limit", "offset", "role", "active", "q"):
             values[key] = value
         if key not in ("limit", "offset"):
             kept.append((key, value))
@@ -164,16 +165,18 @@ def _listing_query(raw: str) -> tuple[Window, UserFilter, list[tuple[str, str]]]
     offset = _number(values.get("offset", "0"))
     role = values.get("role")
     active = values.get("active")
+    q = values.get("q")
     if (
         limit is None
         or not 1 <= limit <= _MAX_LIMIT
         or offset is None
-        or offset > _MAX_OFFSET
+        or offset > MAX_OFFSET
         or (role is not None and role not in ROLES)
         or (active is not None and active not in _BOOLS)
+        or (q is not None and (len(q) > MAX_Q_LENGTH or has_control_characters(q)))
     ):
         return None
-    where = UserFilter(role=role, active=None if active is None else _BOOLS[active])
+    where = UserFilter(role=role, active=None if active is None else _BOOLS[active], q=q or None)
     return Window(limit=limit, offset=offset), where, kept
 
 

@@ -50,6 +50,8 @@ router = APIRouter(prefix="/api/v1", tags=["users"], responses=EVERY_ROUTE)
 
 JSON: Final = "application/json"
 MAX_OFFSET: Final = 1_000_000_000
+MAX_Q_LENGTH: Final = 254
+"""The longest `q` a listing accepts (the fast path reads it from here too)."""
 _ERRORS: Final[Responses] = {
     401: problem(
         "Missing, invalid or expired credentials.",
@@ -159,7 +161,7 @@ async def list_users(
     role: Annotated[Role | None, Query(description="only this role")] = None,
     active: Annotated[bool | None, Query(description="true or false")] = None,
     q: Annotated[
-        Text | None, Query(max_length=254, description="substring of email or name")
+        Text | None, Query(max_length=MAX_Q_LENGTH, description="substring of email or name")
     ] = None,
 ) -> Response:
     await guard(request, caller, Action.USERS_LIST)

@@ -164,12 +164,12 @@ class FakeAccountTokens:
         return voided
 
     async def by_hash(self, token_hash: str, *, lock: bool = False) -> AccountToken | None:
-        if not lock:
-            rows = self._account.tokens.values()
-            return next((row for row in rows if row.token_hash == token_hash), None)
-        rows = self._account.latest_rows()
+        # A plain read sees the unit's snapshot; a locking one the latest rows, as SQL does.
+        rows = self._account.latest_rows() if lock else self._account.tokens.values()
         found = next((row for row in rows if row.token_hash == token_hash), None)
-        return None if found is None else await self._account.lock(found.id)
+        if found is None or not lock:
+            return found
+        return await self._account.lock(found.id)
 
     async def use(self, token_id: UUID, now: datetime) -> bool:
         self._account.work.writable()

@@ -1,4 +1,5 @@
-"""Builders shared by the tests: one `NOW`, one `make_user`, one `make_session`.
+"""Builders shared by the tests: one `NOW`, one `make_user`, one `make_session`, one
+`make_account_token`.
 
 A module that needs other defaults (a fixed id, a name its assertions mention) passes them as
 overrides, or wraps `make_user` in one line; it does not write its own.
@@ -10,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
+from boundary.account.core import AccountToken, hash_token
 from boundary.user.core.model import Session, User
 
 NOW = datetime(2026, 1, 3, 12, 0, tzinfo=UTC)
@@ -47,3 +49,19 @@ def make_session(user: User | None = None, **overrides: Any) -> Session:
         "expires_at": NOW + timedelta(hours=12),
     }
     return Session(**(values | overrides))
+
+
+def make_account_token(user: User | None = None, **overrides: Any) -> AccountToken:
+    """An unused password-reset token of `user` (or of `overrides["user_id"]`) for its email,
+    issued at `NOW` for an hour; its hash is unique to it unless given."""
+    token_id = overrides.pop("id", None) or uuid4()
+    values: dict[str, Any] = {
+        "id": token_id,
+        "user_id": user.id if user is not None else uuid4(),
+        "kind": "password_reset",
+        "token_hash": hash_token(token_id.hex),
+        "email": user.email if user is not None else "someone@example.com",
+        "created_at": NOW,
+        "expires_at": NOW + timedelta(hours=1),
+    }
+    return AccountToken(**(values | overrides))

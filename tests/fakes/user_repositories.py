@@ -74,6 +74,15 @@ class FakeUserStore:
         """New readers: this method is a `ReadersFactory`."""
         return FakeReaders(self)
 
+    async def seed(self, user: User, *sessions: Session) -> User:
+        """Commit `user` and their `sessions` through a unit of work, as a test's given."""
+        async with self.unit_of_work() as unit:
+            await unit.users.add(user)
+            for session in sessions:
+                await unit.sessions.add(session)
+            await unit.commit()
+        return user
+
     def next_audit_id(self) -> int:
         self._last_audit_id += 1
         return self._last_audit_id

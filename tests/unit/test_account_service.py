@@ -22,14 +22,11 @@ from boundary.mail.shell.module import MailModule
 from boundary.user.core.audit import RequestContext
 from boundary.user.core.model import Session, User
 from boundary.user.shell.authn import Principal
-from boundary.user.shell.deps import UserDeps, UserPolicy
 from tests.fakes.account import FakeAccountStore
 from tests.fakes.builders import NOW, make_session, make_user
-from tests.fakes.clock import FixedClock, SequentialIds
-from tests.fakes.crypto import FakeCodes, FakeTokens, PlainPasswords
-from tests.fakes.logging import RecordingLogger
-from tests.fakes.observability import RecordingMetrics
-from tests.fakes.ratelimit import CountingFailureLimit
+from tests.fakes.clock import FixedClock
+from tests.fakes.crypto import PlainPasswords
+from tests.fakes.deps import fake_user_deps
 from tests.fakes.strength import FixedStrength
 
 pytestmark = pytest.mark.anyio
@@ -39,7 +36,6 @@ RESET_TTL = 1800.0
 VERIFY_TTL = 86400.0
 NEW_PASSWORD = "a much longer and fresher passphrase"
 CTX = RequestContext(ip="192.0.2.1", user_agent="tests", correlation_id="c-1")
-POLICY = UserPolicy(access_token_ttl=900, session_ttl=3600, lockout_threshold=3, lockout_seconds=60)
 
 
 class MailSwitch:
@@ -62,12 +58,7 @@ class World:
     service: AccountService
 
     async def add(self, user: User, *sessions: Session) -> User:
-        async with self.store.unit_of_work() as unit:
-            await unit.users.add(user)
-            for session in sessions:
-                await unit.sessions.add(session)
-            await unit.commit()
-        return user
+        return await self.store.seed(user, *sessions)
 
     def mails(self) -> list[Message]:
         return [queued.message for queued in self.store.outbox]
@@ -82,21 +73,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> World:
     # The reset request's constant-time floor (a quarter second) is not what these test.
     monkeypatch.setattr(account_service, "RESET_FLOOR_SECONDS", 0.0)
     store, clock, passwords, mail = FakeAccountStore(), FixedClock(), PlainPasswords(), MailSwitch()
-    deps = UserDeps(
-        units=store.unit_of_work,
-        readers=store.readers,
-        passwords=passwords,
-        tokens=FakeTokens(clock=clock.timestamp),
-        codes=FakeCodes(),
-        clock=clock,
-        ids=SequentialIds(),
-        policy=POLICY,
-        common_passwords=frozenset({"password1234"}),
-        metrics=RecordingMetrics(),
-        logger=RecordingLogger(),
-        mfa_failures=CountingFailureLimit(),
-        strength=FixedStrength(),
-    )
+    deps = fake_user_deps(store, clock=clock, passwords=passwords, strength=FixedStrength())
     service = AccountService(
         deps,
         store.account_unit,

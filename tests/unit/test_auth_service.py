@@ -22,13 +22,12 @@ from boundary.user.core.errors import (
 from boundary.user.core.model import User
 from boundary.user.shell.auth_service import AuthService
 from boundary.user.shell.authn import Principal
-from boundary.user.shell.deps import UserDeps, UserPolicy
 from tests.fakes.builders import NOW
-from tests.fakes.clock import FixedClock, SequentialIds
+from tests.fakes.clock import FixedClock
 from tests.fakes.crypto import FakeCodes, FakeTokens, PlainPasswords
+from tests.fakes.deps import POLICY, fake_user_deps
 from tests.fakes.logging import RecordingLogger
 from tests.fakes.observability import RecordingMetrics
-from tests.fakes.ratelimit import CountingFailureLimit
 from tests.fakes.user_repositories import FakeUserStore
 
 pytestmark = pytest.mark.anyio
@@ -54,7 +53,6 @@ def read_token(token: str) -> dict[str, Any]:
 
 
 CTX = RequestContext(ip="192.0.2.1", user_agent="tests", correlation_id="c-1")
-POLICY = UserPolicy(access_token_ttl=900, session_ttl=3600, lockout_threshold=3, lockout_seconds=60)
 
 
 @dataclasses.dataclass
@@ -95,20 +93,7 @@ class World:
 def world() -> World:
     store, clock, passwords = FakeUserStore(), FixedClock(), PlainPasswords()
     metrics, logger = RecordingMetrics(), RecordingLogger()
-    deps = UserDeps(
-        units=store.unit_of_work,
-        readers=store.readers,
-        passwords=passwords,
-        tokens=FakeTokens(clock=clock.timestamp),
-        codes=FakeCodes(),
-        clock=clock,
-        ids=SequentialIds(),
-        policy=POLICY,
-        common_passwords=frozenset({"password1234"}),
-        metrics=metrics,
-        logger=logger,
-        mfa_failures=CountingFailureLimit(),
-    )
+    deps = fake_user_deps(store, clock=clock, passwords=passwords, metrics=metrics, logger=logger)
     return World(store, clock, passwords, metrics, logger, AuthService(deps))
 
 

@@ -13,14 +13,13 @@ import pytest
 from boundary.user.core.audit import ActorRef, RequestContext, actor_of
 from boundary.user.core.errors import Conflict, Invalid, UserNotFound
 from boundary.user.core.model import Session, User
-from boundary.user.shell.deps import UserDeps, UserPolicy
 from boundary.user.shell.user_service import AdminRefused, UserService
 from tests.fakes.builders import NOW, make_session, make_user
-from tests.fakes.clock import FixedClock, SequentialIds
-from tests.fakes.crypto import FakeCodes, FakeTokens, PlainPasswords
+from tests.fakes.clock import FixedClock
+from tests.fakes.crypto import PlainPasswords
+from tests.fakes.deps import fake_user_deps
 from tests.fakes.logging import RecordingLogger
 from tests.fakes.observability import RecordingMetrics
-from tests.fakes.ratelimit import CountingFailureLimit
 from tests.fakes.strength import FixedStrength
 from tests.fakes.user_repositories import FakeUserStore
 
@@ -28,7 +27,6 @@ pytestmark = pytest.mark.anyio
 
 PASSWORD = "correct horse battery staple"
 CTX = RequestContext(ip="192.0.2.1", user_agent="tests", correlation_id="c-1")
-POLICY = UserPolicy(access_token_ttl=900, session_ttl=3600, lockout_threshold=3, lockout_seconds=60)
 
 
 @dataclasses.dataclass
@@ -42,12 +40,7 @@ class World:
     service: UserService
 
     async def add(self, user: User, *sessions: Session) -> User:
-        async with self.store.unit_of_work() as unit:
-            await unit.users.add(user)
-            for session in sessions:
-                await unit.sessions.add(session)
-            await unit.commit()
-        return user
+        return await self.store.seed(user, *sessions)
 
     async def admin(self) -> ActorRef:
         return actor_of(await self.add(make_user(role="admin", email="root@example.com")))
@@ -65,20 +58,8 @@ class World:
 def world() -> World:
     store, clock, passwords = FakeUserStore(), FixedClock(), PlainPasswords()
     metrics, logger, strength = RecordingMetrics(), RecordingLogger(), FixedStrength()
-    deps = UserDeps(
-        units=store.unit_of_work,
-        readers=store.readers,
-        passwords=passwords,
-        tokens=FakeTokens(clock=clock.timestamp),
-        codes=FakeCodes(),
-        clock=clock,
-        ids=SequentialIds(),
-        policy=POLICY,
-        common_passwords=frozenset({"password1234"}),
-        metrics=metrics,
-        logger=logger,
-        mfa_failures=CountingFailureLimit(),
-        strength=strength,
+    deps = fake_user_deps(
+        store, clock=clock, passwords=passwords, metrics=metrics, logger=logger, strength=strength
     )
     return World(store, clock, passwords, metrics, logger, strength, UserService(deps))
 
